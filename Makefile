@@ -1,0 +1,204 @@
+# slabcraft - every entry point (DESIGN §6).  `make help` lists them.
+#
+# Builds go out of tree, to build/<compiler>/<mode>/:
+#   debug    -O2 -g, assertions on, Valgrind annotations: tests and memcheck
+#   release  -O2 -g -DNDEBUG: demos, benchmarks, the installed library
+#   asan     AddressSanitizer + UBSan
+#   cov      gcc --coverage
+#   ex-NN-x  debug with exercise NN-x's stub compiled in
+# A stage is a directory stages/NN-name/; its library sources are every .c
+# there but demo.c; its tests are tests/NN-name/*.c.  Adding a stage needs no
+# change here.
+
+CC      ?= cc
+MODE    ?= debug
+STAGE   ?=
+EX      ?=
+PREFIX  ?= /usr/local
+FUZZ_SECONDS ?= 60
+COV_MIN ?= 95
+SHELL   := /bin/bash
+
+ccname   := $(notdir $(firstword $(CC)))
+BUILD    := build/$(ccname)/$(MODE)
+STAGES   := $(notdir $(wildcard stages/[0-9][0-9]-*))
+stage_of  = $(filter $(1)-%,$(STAGES))
+
+WARN     := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+BASEFLAGS := -std=c11 $(WARN) -g -MMD -MP
+INCLUDES := -Icommon $(addprefix -Istages/,$(STAGES))
+
+mode_flags_debug   := -O2
+mode_flags_release := -O2 -DNDEBUG -DSC_NO_VALGRIND
+mode_flags_asan    := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+mode_flags_cov     := -O0 --coverage
+ex_name            := $(patsubst ex-%,%,$(filter ex-%,$(MODE)))
+ex_define          := $(if $(ex_name),-DSC_EX_$(subst -,_,$(shell echo $(ex_name) | tr a-z A-Z)) -Iexercises)
+MODEFLAGS := $(or $(mode_flags_$(MODE)),$(if $(ex_name),-O2 $(ex_define),$(error unknown MODE=$(MODE))))
+LDMODE    := $(filter -fsanitize=% --coverage,$(MODEFLAGS))
+
+CFLAGS_ALL = $(BASEFLAGS) $(MODEFLAGS) $(INCLUDES) $(CFLAGS)
+CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
+# each test file defines its suite function without a separate header
+TEST_CFLAGS  = -Itests/support -Wno-missing-prototypes $(CHECK_CFLAGS)
+
+# ---- sources --------------------------------------------------------------
+COMMON_SRC := $(wildcard common/*.c)
+STAGE_SRC  := $(filter-out %/demo.c,$(wildcard $(addsuffix /*.c,$(addprefix stages/,$(STAGES)))))
+LIB_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC) $(STAGE_SRC))
+LIB        := $(BUILD)/libslabcraft.a
+DEMOS      := $(foreach s,$(STAGES),$(BUILD)/stages/$(s)/demo)
+SUPPORT_SRC := $(filter-out tests/support/runner_main.c,$(wildcard tests/support/*.c))
+SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(SUPPORT_SRC))
+RUNNER_OBJ  := $(BUILD)/tests/support/runner_main.o
+test_src     = $(wildcard tests/$(1)/*.c)
+test_obj     = $(patsubst %.c,$(BUILD)/%.o,$(call test_src,$(1)))
+ALL_TEST_SRC := $(foreach s,$(STAGES),$(call test_src,$(s)))
+RUNNERS      := $(foreach s,$(STAGES),$(BUILD)/tests/$(s)/run) $(BUILD)/tests/all/run
+
+.PHONY: all lib demos tests benches tools run check test memcheck asan docs exercise \
+        check-exercises bench bench-quick coverage fuzz fuzz-quick clean deps \
+        install uninstall help
+.DEFAULT_GOAL := all
+
+all: lib demos tools
+
+lib: $(LIB)
+demos: $(DEMOS)
+tests: $(RUNNERS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/stages/%/demo: $(BUILD)/stages/%/demo.o $(LIB)
+	$(CC) $(MODEFLAGS) $^ -o $@ $(LDMODE) -lm
+
+# Benchmarks and tools: one program per bench/*.c and tools/*.c file.
+BENCH_LIBS = $(shell pkg-config --libs glib-2.0 2>/dev/null) -lm -ldl
+BENCH_CFLAGS = $(shell pkg-config --cflags glib-2.0 2>/dev/null) -Ibench
+BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(filter-out bench/%_lib.c,$(wildcard bench/*.c)))
+TOOLS   := $(patsubst tools/%.c,$(BUILD)/tools/%,$(wildcard tools/*.c))
+benches: $(BENCHES)
+tools: $(TOOLS)
+
+$(BUILD)/bench/%.o: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(BENCH_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
+	$(CC) $(MODEFLAGS) $^ -o $@ $(LDMODE) $(BENCH_LIBS)
+
+$(BUILD)/tools/%: $(BUILD)/tools/%.o $(LIB)
+	$(CC) $(MODEFLAGS) $^ -o $@ $(LDMODE) -lm
+
+# A registry names every `Suite *xxx_suite(void)` defined in a stage's tests.
+$(BUILD)/tests/%/registry.c: scripts/gen_registry.sh $(ALL_TEST_SRC)
+	@mkdir -p $(@D)
+	bash scripts/gen_registry.sh $* $(if $(filter all,$*),$(ALL_TEST_SRC),$(call test_src,$*)) > $@
+
+$(BUILD)/tests/%/registry.o: $(BUILD)/tests/%/registry.c
+	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -c $< -o $@
+
+.SECONDARY:
+.SECONDEXPANSION:
+$(BUILD)/tests/%/run: $$(if $$(filter all,$$*),$$(foreach s,$$(STAGES),$$(call test_obj,$$(s))),$$(call test_obj,$$*)) \
+                      $(BUILD)/tests/%/registry.o $(RUNNER_OBJ) $(SUPPORT_OBJ) $(LIB)
+	$(CC) $(MODEFLAGS) $^ -o $@ $(LDMODE) $(CHECK_LIBS)
+
+-include $(shell find build/$(ccname)/$(MODE) -name '*.d' 2>/dev/null)
+
+# ---- entry points -----------------------------------------------------------
+run:
+	@+$(MAKE) --no-print-directory MODE=release demos
+	@for s in $(STAGES); do \
+	  echo; echo "==================== stage $$s ===================="; \
+	  build/$(ccname)/release/stages/$$s/demo || exit 1; done
+
+deps:
+	@bash scripts/deps.sh
+
+test_runner = $(BUILD)/tests/$(if $(STAGE),$(call stage_of,$(STAGE)),all)/run
+
+# `make test`: every suite but the tool tests, fork mode.
+test:
+	@+$(MAKE) --no-print-directory MODE=debug $(test_runner)
+	CK_EXCLUDE_TAGS="tool" $(test_runner)
+
+# The suites under memcheck: no fork (so every object is seen), no death tests.
+memcheck:
+	@+$(MAKE) --no-print-directory MODE=debug $(test_runner)
+	CK_FORK=no CK_EXCLUDE_TAGS="misuse" valgrind --quiet --error-exitcode=99 \
+	  --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \
+	  $(test_runner)
+
+asan:
+	@+$(MAKE) --no-print-directory MODE=asan $(subst /$(MODE)/,/asan/,$(test_runner))
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(subst /$(MODE)/,/asan/,$(test_runner))
+
+docs:
+	@bash scripts/docs.sh
+
+exercise:
+	@test -n "$(EX)" || { echo "usage: make exercise EX=NN-name (see exercises/)"; exit 2; }
+	@bash scripts/exercise.sh run "$(EX)" "$(MAKE)" "$(CC)"
+
+check-exercises:
+	@bash scripts/exercise.sh validate-all "" "$(MAKE)" "$(CC)"
+
+coverage:
+	@bash scripts/coverage.sh "$(COV_MIN)"
+
+fuzz:
+	@bash scripts/fuzz.sh "$(FUZZ_SECONDS)"
+
+fuzz-quick:
+	@bash scripts/fuzz.sh 10
+
+bench:
+	@bash scripts/bench.sh full "$(STAGE)"
+
+bench-quick:
+	@bash scripts/bench.sh quick "$(STAGE)"
+
+# `make check`: the README's test command and what CI runs.
+check:
+	@bash scripts/deps.sh
+	@+$(MAKE) --no-print-directory all tests
+	@+$(MAKE) --no-print-directory MODE=release all
+	@+$(MAKE) --no-print-directory test
+	@+$(MAKE) --no-print-directory memcheck
+	@+$(MAKE) --no-print-directory asan
+	@+$(MAKE) --no-print-directory docs
+	@+$(MAKE) --no-print-directory check-exercises
+	@+$(MAKE) --no-print-directory coverage
+	@+$(MAKE) --no-print-directory fuzz-quick
+	@+$(MAKE) --no-print-directory bench-quick
+	@echo "make check: every gate passed"
+
+install:
+	@+$(MAKE) --no-print-directory MODE=release lib
+	@bash scripts/install.sh "$(PREFIX)" build/$(ccname)/release/libslabcraft.a \
+	  common/page_source.h common/misuse.h \
+	  $(filter-out %_internal.h,$(wildcard $(addsuffix /*.h,$(addprefix stages/,$(STAGES)))))
+
+uninstall:
+	rm -rf "$(PREFIX)/include/slabcraft" "$(PREFIX)/lib/libslabcraft.a" "$(PREFIX)/lib/pkgconfig/slabcraft.pc"
+
+clean:
+	rm -rf build
+
+help:
+	@echo "make run | check | test [STAGE=NN] | memcheck | asan | docs | exercise EX=NN-name |"; \
+	echo "     check-exercises | bench [STAGE=NN] | bench-quick | coverage | fuzz [FUZZ_SECONDS=N] |"; \
+	echo "     install [PREFIX=dir] | deps | clean"

@@ -1,0 +1,16 @@
+/**
+ * @file clock.h
+ * @brief A monotonic clock in nanoseconds, for benchmarks, demos and idle ages.
+ */
+#ifndef SLABCRAFT_CLOCK_H
+#define SLABCRAFT_CLOCK_H
+
+#include <stdint.h>
+
+/**
+ * @brief Nanoseconds on CLOCK_MONOTONIC: only differences are meaningful.
+ * @return the current time; never goes backwards
+ */
+uint64_t clock_now_ns(void);
+
+#endif
