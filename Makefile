@@ -6,6 +6,7 @@
 #   asan     AddressSanitizer + UBSan
 #   cov      gcc --coverage
 #   ex-NN-x  debug with exercise NN-x's stub compiled in
+# BUILDROOT=dir moves the whole tree elsewhere.
 # A stage is a directory stages/NN-name/; its library sources are every .c
 # there but demo.c; its tests are tests/NN-name/*.c.  Adding a stage needs no
 # change here.
@@ -20,7 +21,9 @@ COV_MIN ?= 95
 SHELL   := /bin/bash
 
 ccname   := $(notdir $(firstword $(CC)))
-BUILD    := build/$(ccname)/$(MODE)
+BUILDROOT ?= build
+export BUILDROOT
+BUILD    := $(BUILDROOT)/$(ccname)/$(MODE)
 STAGES   := $(notdir $(wildcard stages/[0-9][0-9]-*))
 stage_of  = $(filter $(1)-%,$(STAGES))
 
@@ -115,14 +118,14 @@ $(BUILD)/tests/%/run: $$(if $$(filter all,$$*),$$(foreach s,$$(STAGES),$$(call t
                       $(BUILD)/tests/%/registry.o $(RUNNER_OBJ) $(SUPPORT_OBJ) $(LIB)
 	$(CC) $(MODEFLAGS) $^ -o $@ $(LDMODE) $(CHECK_LIBS)
 
--include $(shell find build/$(ccname)/$(MODE) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- entry points -----------------------------------------------------------
 run:
 	@+$(MAKE) --no-print-directory MODE=release demos
 	@for s in $(STAGES); do \
 	  echo; echo "==================== stage $$s ===================="; \
-	  build/$(ccname)/release/stages/$$s/demo || exit 1; done
+	  $(BUILDROOT)/$(ccname)/release/stages/$$s/demo || exit 1; done
 
 deps:
 	@bash scripts/deps.sh
@@ -188,7 +191,7 @@ check:
 
 install:
 	@+$(MAKE) --no-print-directory MODE=release lib
-	@bash scripts/install.sh "$(PREFIX)" build/$(ccname)/release/libslabcraft.a \
+	@bash scripts/install.sh "$(PREFIX)" $(BUILDROOT)/$(ccname)/release/libslabcraft.a \
 	  common/page_source.h common/misuse.h \
 	  $(filter-out %_internal.h,$(wildcard $(addsuffix /*.h,$(addprefix stages/,$(STAGES)))))
 
@@ -196,7 +199,7 @@ uninstall:
 	rm -rf "$(PREFIX)/include/slabcraft" "$(PREFIX)/lib/libslabcraft.a" "$(PREFIX)/lib/pkgconfig/slabcraft.pc"
 
 clean:
-	rm -rf build
+	rm -rf $(BUILDROOT)
 
 help:
 	@echo "make run | check | test [STAGE=NN] | memcheck | asan | docs | exercise EX=NN-name |"; \
