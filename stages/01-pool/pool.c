@@ -198,10 +198,15 @@ int pool_init(pool_t *p, const pool_config_t *cfg)
     return 0;
 }
 
-/* Everything but a plain pop from the free list: checked mode, zeroing,
- * carving, growing, and running out. */
-static void *pool_alloc_slow(pool_t *p)
+/* Everything but a plain pop from the free list: a NULL pool, checked mode,
+ * zeroing, carving, growing, and running out.  Kept out of line so that
+ * pool_alloc() itself stays a leaf with no stack frame. */
+static __attribute__((noinline)) void *pool_alloc_slow(pool_t *p)
 {
+    if (p == NULL) {
+        errno = EINVAL;
+        return NULL;
+    }
     void *obj;
     do
         obj = freelist_pop(p);
@@ -220,28 +225,34 @@ static void *pool_alloc_slow(pool_t *p)
     return obj;
 }
 
+/* A free in checked mode: validated first, refused after a report. */
+static __attribute__((noinline)) void pool_free_checked(pool_t *p, void *obj)
+{
+    if (!pool_checked_on_free(p, obj))
+        return;
+    freelist_push(p, obj);
+    p->live--;
+}
+
 // [alloc]
 void *pool_alloc(pool_t *p)
 {
-    if (p == NULL) {
-        errno = EINVAL;
-        return NULL;
-    }
-    if (p->free_list != NULL && p->flags == 0) {
-        void *obj = freelist_pop(p);
-        chunk_expose(p, obj);
-        p->live++;
-        return obj;
-    }
-    return pool_alloc_slow(p);
+    if (p == NULL || p->free_list == NULL || (p->flags & (POOL_ZERO | POOL_CHECKED)))
+        return pool_alloc_slow(p);
+    void *obj = freelist_pop(p);
+    chunk_expose(p, obj);
+    p->live++;
+    return obj;
 }
 
 void pool_free(pool_t *p, void *obj)
 {
     if (p == NULL || obj == NULL)
         return;
-    if ((p->flags & POOL_CHECKED) && !pool_checked_on_free(p, obj))
+    if (p->flags & POOL_CHECKED) {
+        pool_free_checked(p, obj);
         return;
+    }
     freelist_push(p, obj);
     p->live--;
 }
