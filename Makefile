@@ -1,4 +1,4 @@
-# slabcraft - every entry point (DESIGN §6).  `make help` lists them.
+# slabcraft - every entry point.  `make help` lists them.
 #
 # Builds go out of tree, to build/<compiler>/<mode>/:
 #   debug    -O2 -g, assertions on, Valgrind annotations: tests and memcheck

@@ -1,6 +1,6 @@
 /**
  * @file debug.h
- * @brief Tiered assertions (DESIGN §5.4).
+ * @brief Tiered assertions.
  *
  * - SC_ASSERT(cond): cheap checks (a comparison, a mask).  On in every build
  *   without NDEBUG, which is how the tests are built; off in release builds.
@@ -21,6 +21,12 @@
  */
 _Noreturn void debug_assert_fail(const char *cond, const char *file, int line);
 
+/**
+ * @def SC_ASSERT(cond)
+ * @brief Cheap assertion: aborts through debug_assert_fail() if @p cond is
+ *        false.  Compiled out with NDEBUG (release builds).
+ * @param cond a condition that costs O(1) to evaluate
+ */
 #ifdef NDEBUG
 #define SC_ASSERT(cond) ((void)0)
 #else
@@ -28,6 +34,13 @@ _Noreturn void debug_assert_fail(const char *cond, const char *file, int line);
     ((cond) ? (void)0 : debug_assert_fail(#cond, __FILE__, __LINE__))
 #endif
 
+/**
+ * @def SC_ASSERT_EXPENSIVE(cond)
+ * @brief Expensive assertion (walks a structure): aborts through
+ *        debug_assert_fail() if @p cond is false.  Compiled in only with
+ *        -DSC_EXPENSIVE_CHECKS.
+ * @param cond a condition that may cost O(n) to evaluate
+ */
 #ifdef SC_EXPENSIVE_CHECKS
 #define SC_ASSERT_EXPENSIVE(cond) \
     ((cond) ? (void)0 : debug_assert_fail(#cond, __FILE__, __LINE__))

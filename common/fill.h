@@ -1,6 +1,6 @@
 /**
  * @file fill.h
- * @brief The fill bytes, documented in one place (DESIGN §5.4).
+ * @brief The fill bytes, documented in one place.
  *
  * Checked modes write these patterns so that a stray read shows where it came
  * from in a debugger, and so that a write after free or past the end of an
@@ -27,6 +27,9 @@
 
 /**
  * @brief Checks that @p n bytes at @p p all equal @p byte.
+ * @param p    the first byte
+ * @param n    how many bytes to check
+ * @param byte the fill expected, e.g. #FILL_FREED
  * @return the offset of the first byte that differs, or @p n if none does
  */
 static inline size_t fill_find_damage(const void *p, size_t n, unsigned char byte)

@@ -1,7 +1,7 @@
 /**
  * @file misuse.h
  * @brief One replaceable handler for misuse that means memory is already
- *        corrupt (DESIGN §5.2).
+ *        corrupt.
  *
  * Ordinary errors (no memory, bad arguments) are return values.  Misuse is
  * different: a double free, a pointer the allocator never handed out, a

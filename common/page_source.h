@@ -1,6 +1,6 @@
 /**
  * @file page_source.h
- * @brief Where allocators get their big blocks from (DESIGN §5.3).
+ * @brief Where allocators get their big blocks from.
  *
  * No stage calls malloc() or mmap() for a block directly: it asks a page
  * source.  A source hands out @c size bytes aligned to @c align and takes them

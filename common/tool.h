@@ -1,7 +1,7 @@
 /**
  * @file tool.h
  * @brief The one place that tells Valgrind memcheck and AddressSanitizer which
- *        bytes inside our blocks may be touched (DESIGN §5.4).
+ *        bytes inside our blocks may be touched.
  *
  * To memcheck and ASan a block from the page source is one big allocation:
  * a read of an object freed inside it looks perfectly legal.  These
@@ -33,6 +33,16 @@
 #endif
 #endif
 
+/**
+ * @def TOOL_ASAN_POISON(p, n)
+ * @brief ASan only: @p n bytes at @p p become poisoned; nothing otherwise.
+ * @param p first byte
+ * @param n byte count
+ * @def TOOL_ASAN_UNPOISON(p, n)
+ * @brief ASan only: @p n bytes at @p p become addressable; nothing otherwise.
+ * @param p first byte
+ * @param n byte count
+ */
 #ifdef TOOL_ASAN
 #include <sanitizer/asan_interface.h>
 #define TOOL_ASAN_POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
@@ -50,6 +60,20 @@
 #endif
 #endif
 
+/**
+ * @def TOOL_VG_NOACCESS(p, n)
+ * @brief Valgrind only: @p n bytes at @p p become inaccessible.
+ * @param p first byte
+ * @param n byte count
+ * @def TOOL_VG_UNDEFINED(p, n)
+ * @brief Valgrind only: @p n bytes at @p p become accessible, undefined.
+ * @param p first byte
+ * @param n byte count
+ * @def TOOL_VG_DEFINED(p, n)
+ * @brief Valgrind only: @p n bytes at @p p become accessible and defined.
+ * @param p first byte
+ * @param n byte count
+ */
 #ifdef TOOL_VALGRIND
 #define TOOL_VG_NOACCESS(p, n)  ((void)VALGRIND_MAKE_MEM_NOACCESS((p), (n)))
 #define TOOL_VG_UNDEFINED(p, n) ((void)VALGRIND_MAKE_MEM_UNDEFINED((p), (n)))
@@ -67,21 +91,33 @@
 #define TOOL_ACTIVE 0
 #endif
 
-/** @brief Marks @p n bytes at @p p as off limits (freed, uncarved, padding). */
+/**
+ * @brief Marks @p n bytes at @p p as off limits (freed, uncarved, padding).
+ * @param p first byte
+ * @param n byte count
+ */
 static inline void tool_noaccess(const void *p, size_t n)
 {
     TOOL_ASAN_POISON(p, n);
     TOOL_VG_NOACCESS(p, n);
 }
 
-/** @brief Marks @p n bytes at @p p as usable but not yet written. */
+/**
+ * @brief Marks @p n bytes at @p p as usable but not yet written.
+ * @param p first byte
+ * @param n byte count
+ */
 static inline void tool_undefined(const void *p, size_t n)
 {
     TOOL_ASAN_UNPOISON(p, n);
     TOOL_VG_UNDEFINED(p, n);
 }
 
-/** @brief Marks @p n bytes at @p p as usable and holding meaningful bytes. */
+/**
+ * @brief Marks @p n bytes at @p p as usable and holding meaningful bytes.
+ * @param p first byte
+ * @param n byte count
+ */
 static inline void tool_defined(const void *p, size_t n)
 {
     TOOL_ASAN_UNPOISON(p, n);

@@ -63,6 +63,31 @@ static void draw(const char *title, const pool_t *p)
            s.live, s.capacity, s.blocks, s.bytes_from_source);
 }
 
+/* ---- 0. the API in six lines ---------------------------------------------- */
+
+struct point {
+    double x, y;
+};
+
+static void show_usage(void)
+{
+    printf("0. The whole API in use: init, alloc, free, destroy\n\n");
+    // [usage]
+    pool_t pool;
+    pool_config_t cfg = {.obj_size = sizeof(struct point)};
+    if (pool_init(&pool, &cfg) != 0)
+        exit(1);
+    struct point *pt = pool_alloc(&pool);
+    if (pt == NULL)
+        exit(1);
+    *pt = (struct point){1.5, -2.0};
+    pool_free(&pool, pt);
+    pool_destroy(&pool);
+    // [usage]
+    printf("  A %zu-byte point was allocated and freed: no header, no size passed.\n\n",
+           sizeof(struct point));
+}
+
 /* ---- 1. carving and the free list ----------------------------------------- */
 
 static void show_carving(void)
@@ -189,6 +214,7 @@ static void show_speed(void)
 int main(void)
 {
     printf("slabcraft stage 01: a pool of fixed-size objects\n\n");
+    show_usage();
     show_carving();
     show_checked();
     show_speed();

@@ -26,6 +26,8 @@
    @endverbatim
  *
  * Not thread-safe: one pool belongs to one thread at a time.
+ *
+ * @see @ref ch01_pool "the chapter" for the why and the measurements.
  */
 #ifndef SLABCRAFT_POOL_H
 #define SLABCRAFT_POOL_H
@@ -125,7 +127,8 @@ typedef struct pool_stats {
  *         object that cannot fit a block, a @c max_bytes smaller than one
  *         block, or unknown flags.  (-ENOMEM is reserved: this version never
  *         returns it, because nothing is acquired here.)
- * @post on failure @p p is left zeroed and nothing was acquired.
+ * @post on success nothing has been acquired yet (bytes_from_source == 0);
+ *       on failure @p p is left zeroed and nothing was acquired.
  */
 int pool_init(pool_t *p, const pool_config_t *cfg);
 
@@ -152,7 +155,8 @@ void *pool_alloc(pool_t *p);
  * pool is left unchanged.  A pointer that was never in any pool may fault
  * before it can be reported: checked mode reads the header its masked
  * address points at.
- * @param p   the pool
+ * @pre without POOL_CHECKED: @p obj is live and was allocated from @p p
+ * @param p   the pool (NULL: nothing happens)
  * @param obj an object from pool_alloc() on @p p, or NULL (a no-op)
  */
 void pool_free(pool_t *p, void *obj);
@@ -162,7 +166,9 @@ void pool_free(pool_t *p, void *obj);
  *
  * O(blocks).  Every pointer handed out becomes invalid (memcheck and ASan
  * report a later access).  Peak counts are kept.
- * @param p the pool
+ * @param p the pool (NULL: nothing happens)
+ * @post live == 0; blocks, capacity and bytes_from_source unchanged;
+ *       peak_live kept; the next allocations carve the first block again.
  */
 void pool_reset(pool_t *p);
 
@@ -174,9 +180,9 @@ void pool_reset(pool_t *p);
 void pool_destroy(pool_t *p);
 
 /**
- * @brief Reads the pool's counters.
- * @param p   the pool
- * @param out receives the counters
+ * @brief Reads the pool's counters.  O(1).
+ * @param p   the pool (NULL: @p out is zeroed)
+ * @param out receives the counters (NULL: nothing happens)
  */
 void pool_stats(const pool_t *p, pool_stats_t *out);
 
@@ -189,7 +195,7 @@ void pool_stats(const pool_t *p, pool_stats_t *out);
  * O(blocks + free chunks x blocks) at worst; meant for tests and debugging.
  * A broken link ends the walk it breaks, so one corruption is counted once.
  * @param p the pool
- * @return the number of broken invariants; 0 = healthy
+ * @return the number of broken invariants; 0 = healthy (a NULL @p p counts as 1)
  */
 size_t pool_check(const pool_t *p);
 

@@ -83,6 +83,7 @@ static size_t check_free_chunk(const pool_t *p, void *c)
     return bad;
 }
 
+// [free-list-walk]
 /* Walks the free list; *n receives its length, *complete whether the walk
  * reached the end. */
 static size_t check_free_list(const pool_t *p, walk_t *w, size_t *n, bool *complete)
@@ -99,6 +100,7 @@ static size_t check_free_list(const pool_t *p, walk_t *w, size_t *n, bool *compl
     *complete = true;
     return bad;
 }
+// [free-list-walk]
 
 /* Re-hides the link words that the walk made readable. */
 static void rehide_free_list(const pool_t *p, size_t n)

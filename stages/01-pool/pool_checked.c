@@ -110,6 +110,7 @@ static bool freed_fill_intact(const pool_t *p, void *obj)
     return ok;
 }
 
+// [link-check]
 /* True if the link just read from obj (now p->free_list) is the one the pool
  * wrote: the second word of a free chunk holds link ^ secret. */
 static bool link_intact(const pool_t *p, void *obj)
@@ -120,6 +121,7 @@ static bool link_intact(const pool_t *p, void *obj)
     tool_noaccess(check, sizeof *check);
     return ok;
 }
+// [link-check]
 
 bool pool_checked_reuse_ok(pool_t *p, void *obj)
 {

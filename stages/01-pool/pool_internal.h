@@ -80,6 +80,7 @@ static inline void bitmap_put(uint64_t *bm, size_t i, bool v)
 }
 
 /* ---- tool annotations for one chunk (nothing in an ordinary build) ------- */
+// [chunk-tools]
 
 /* The chunk goes to the caller: its obj_size bytes become usable (contents
  * undefined); padding up to stride stays off limits. */
@@ -112,6 +113,7 @@ static inline void link_write(void *obj, void *next)
     tool_undefined(obj, sizeof(void *));
     *(void **)obj = next;
 }
+// [chunk-tools]
 
 /* ---- checked mode (pool_checked.c) -------------------------------------- */
 
