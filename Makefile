@@ -28,7 +28,8 @@ STAGES   := $(notdir $(wildcard stages/[0-9][0-9]-*))
 stage_of  = $(filter $(1)-%,$(STAGES))
 
 WARN     := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-BASEFLAGS := -std=c11 $(WARN) -g -MMD -MP
+# DWARF 4: Valgrind 3.19 cannot read the DWARF 5 that clang 14 writes by default.
+BASEFLAGS := -std=c11 $(WARN) -g -gdwarf-4 -MMD -MP
 INCLUDES := -Icommon $(addprefix -Istages/,$(STAGES))
 
 mode_flags_debug   := -O2
