@@ -97,7 +97,7 @@ tools: $(TOOLS)
 
 $(BUILD)/bench/%.o: bench/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) $(BENCH_CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS_ALL) $(BENCH_CFLAGS) -DSC_BUILD_FLAGS='"$(MODEFLAGS) $(CFLAGS)"' -c $< -o $@
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
 	$(CC) $(MODEFLAGS) $^ -o $@ $(LDMODE) $(BENCH_LIBS)

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# bench.sh MODE [STAGE] - builds the benchmarks (MODE=release) and runs them.
+#
+#   MODE  quick: a seconds-long smoke run of each benchmark (part of
+#                `make check`); its CSV and SVG go to the build tree, so the
+#                writers are exercised without touching docs/
+#         full:  the real run; writes docs/data/bench_NAME.csv,
+#                docs/data/bench_NAME.txt (everything printed) and
+#                docs/images/bench_NAME.svg
+#   STAGE a stage number (01) or name (01-pool): runs bench/bench_NAME for
+#         stage NN-NAME; empty: every bench/bench_*.c
+#
+# Build settings come from the environment: BUILDROOT (exported by the
+# Makefile) and CC (when given on make's command line); MAKE names the make
+# program (default make).  Exits non-zero if the build or any benchmark fails.
+set -euo pipefail
+
+mode=${1:-}
+stage=${2:-}
+case "$mode" in
+quick | full) ;;
+*)
+    echo "usage: scripts/bench.sh quick|full [STAGE]" >&2
+    exit 2
+    ;;
+esac
+
+cd "$(dirname "$0")/.."
+buildroot=${BUILDROOT:-build}
+cc=${CC:-cc}
+cc=${cc%% *}
+bindir=$buildroot/${cc##*/}/release/bench
+
+# Which benchmarks: bench/bench_NAME.c for stage NN-NAME, or all of them.
+names=()
+if [[ -n "$stage" ]]; then
+    dirs=(stages/"$stage" stages/"$stage"-*)
+    dir=
+    for d in "${dirs[@]}"; do
+        [[ -d "$d" ]] && dir=$d && break
+    done
+    if [[ -z "$dir" ]]; then
+        echo "bench.sh: no stage matches '$stage' (see stages/)" >&2
+        exit 2
+    fi
+    name=${dir#stages/}
+    name=${name#[0-9][0-9]-}
+    if [[ ! -f bench/bench_$name.c ]]; then
+        echo "bench.sh: stage ${dir#stages/} has no benchmark (bench/bench_$name.c)"
+        exit 0
+    fi
+    names=("$name")
+else
+    for f in bench/bench_*.c; do
+        [[ -e "$f" ]] || continue
+        f=${f#bench/bench_}
+        names+=("${f%.c}")
+    done
+fi
+if ((${#names[@]} == 0)); then
+    echo "bench.sh: no benchmarks in bench/"
+    exit 0
+fi
+
+# Build in release mode.  The sub-make gets a clean MAKEFLAGS: this script
+# runs outside the parent's job server, and BUILDROOT and CC travel in the
+# environment anyway.
+ccarg=()
+[[ -n "${CC:-}" ]] && ccarg=("CC=$CC")
+MAKEFLAGS='' MFLAGS='' "${MAKE:-make}" -s --no-print-directory MODE=release "${ccarg[@]}" benches
+
+for name in "${names[@]}"; do
+    prog=$bindir/bench_$name
+    if [[ ! -x "$prog" ]]; then
+        echo "bench.sh: $prog was not built" >&2
+        exit 1
+    fi
+    if [[ "$mode" == quick ]]; then
+        echo "== bench-quick: bench_$name"
+        "$prog" --quick --csv "$bindir/bench_$name.quick.csv" --svg "$bindir/bench_$name.quick.svg"
+    else
+        mkdir -p docs/data docs/images
+        echo "== bench: bench_$name (writes docs/data/bench_$name.{csv,txt}, docs/images/bench_$name.svg)"
+        if ! "$prog" --csv "docs/data/bench_$name.csv" --svg "docs/images/bench_$name.svg" |
+            tee "docs/data/bench_$name.txt.tmp"; then
+            rm -f "docs/data/bench_$name.txt.tmp"
+            echo "bench.sh: bench_$name failed" >&2
+            exit 1
+        fi
+        mv "docs/data/bench_$name.txt.tmp" "docs/data/bench_$name.txt"
+    fi
+done
