@@ -35,7 +35,7 @@ INCLUDES := -Icommon $(addprefix -Istages/,$(STAGES))
 mode_flags_debug   := -O2
 mode_flags_release := -O2 -DNDEBUG -DSC_NO_VALGRIND
 mode_flags_asan    := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-mode_flags_cov     := -O0 --coverage
+mode_flags_cov     := -O0 --coverage -DSC_COVERAGE
 ex_name            := $(patsubst ex-%,%,$(filter ex-%,$(MODE)))
 ex_define          := $(if $(ex_name),-DSC_EX_$(subst -,_,$(shell echo $(ex_name) | tr a-z A-Z)) -Iexercises)
 MODEFLAGS := $(or $(mode_flags_$(MODE)),$(if $(ex_name),-O2 $(ex_define),$(error unknown MODE=$(MODE))))
@@ -63,7 +63,7 @@ RUNNERS      := $(foreach s,$(STAGES),$(BUILD)/tests/$(s)/run) $(BUILD)/tests/al
 
 .PHONY: all lib demos tests benches tools run check test memcheck asan docs exercise \
         check-exercises bench bench-quick coverage fuzz fuzz-quick clean deps \
-        install uninstall help
+        install install-smoke uninstall help
 .DEFAULT_GOAL := all
 
 all: lib demos tools
@@ -188,6 +188,7 @@ check:
 	@+$(MAKE) --no-print-directory coverage
 	@+$(MAKE) --no-print-directory fuzz-quick
 	@+$(MAKE) --no-print-directory bench-quick
+	@+$(MAKE) --no-print-directory install-smoke
 	@echo "make check: every gate passed"
 
 install:
@@ -195,6 +196,10 @@ install:
 	@bash scripts/install.sh "$(PREFIX)" $(BUILDROOT)/$(ccname)/release/libslabcraft.a \
 	  common/page_source.h common/misuse.h \
 	  $(filter-out %_internal.h,$(wildcard $(addsuffix /*.h,$(addprefix stages/,$(STAGES)))))
+
+# Installs into a temporary prefix and builds a program with pkg-config alone.
+install-smoke:
+	@bash scripts/install_smoke.sh
 
 uninstall:
 	rm -rf "$(PREFIX)/include/slabcraft" "$(PREFIX)/lib/libslabcraft.a" "$(PREFIX)/lib/pkgconfig/slabcraft.pc"

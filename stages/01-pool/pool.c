@@ -146,9 +146,9 @@ static size_t default_block_size(const pool_t *p)
     size_t eight = p->stride * 8;
     if (eight / 8 != p->stride)
         return 0;
+    /* cannot overflow: eight is a multiple of 8 * align, so it is at least
+     * 8 * align below SIZE_MAX + 1, more than header and align need */
     size_t need = header_bytes(p, 8) + p->align + eight;
-    if (need < eight)
-        return 0;
     size_t bs = align_next_pow2(need);
     return bs && bs < POOL_DEFAULT_BLOCK_SIZE ? POOL_DEFAULT_BLOCK_SIZE : bs;
 }
