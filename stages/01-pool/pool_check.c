@@ -4,7 +4,8 @@
  * It trusts nothing it has not verified: a free-list link is followed only
  * after it is found to be the start of a carved chunk of a block on the
  * pool's own chain, so a corrupt link is counted, never dereferenced.
- * Structural damage (a bad block link, a bad free-list link, a cycle) ends
+ * Structural damage (a bad block link, a bad free-list link, a cycle, in
+ * checked mode a link that no longer matches its check word) ends
  * the walk it breaks and is counted once; the counters are then compared
  * only if both walks completed, so one corruption gives one count.
  *
@@ -84,6 +85,19 @@ static size_t check_free_chunk(const pool_t *p, void *c)
 }
 
 // [free-list-walk]
+/* Checked mode: does word 1 of free chunk c still hold its link ^ secret? */
+static bool link_check_intact(const pool_t *p, void *c)
+{
+    if (!(p->flags & POOL_CHECKED))
+        return true;
+    uintptr_t link = (uintptr_t)link_read(c);
+    uintptr_t *check = (uintptr_t *)c + 1;
+    tool_defined(check, sizeof *check);
+    bool ok = *check == (link ^ p->secret);
+    tool_noaccess(check, sizeof *check);
+    return ok;
+}
+
 /* Walks the free list; *n receives its length, *complete whether the walk
  * reached the end. */
 static size_t check_free_list(const pool_t *p, walk_t *w, size_t *n, bool *complete)
@@ -96,6 +110,8 @@ static size_t check_free_list(const pool_t *p, walk_t *w, size_t *n, bool *compl
             return bad + 1; /* a cycle, or a link to something not ours */
         bad += check_free_chunk(p, c);
         (*n)++;
+        if (!link_check_intact(p, c))
+            return bad + 1; /* checked mode: the link was overwritten */
     }
     *complete = true;
     return bad;
