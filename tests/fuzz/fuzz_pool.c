@@ -404,14 +404,14 @@ static void check_cheap(void)
 }
 
 /* What pool_check() must count: each free object with a damaged body, down
- * the list to the first damaged link, which ends the walk and counts one.
- * (A damaged check word is found only when the object is reused.) */
+ * the list to the first damaged link or check word, which ends the walk and
+ * counts one. */
 static size_t expected_check(void)
 {
     size_t bad = 0;
     for (size_t i = st.nfreed; i-- > 0;) {
         bad += (st.freed[i].damage & FZ_DMG_BODY) != 0;
-        if (st.freed[i].damage & FZ_DMG_LINK)
+        if (st.freed[i].damage & (FZ_DMG_LINK | FZ_DMG_CHECK))
             return bad + 1;
     }
     return bad;
