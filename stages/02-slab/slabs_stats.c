@@ -1,0 +1,97 @@
+/*
+ * slabs_stats.c - stage 02's counters and the per-class table.
+ *
+ * Everything here reads counters kept up to date by slabs.c: a class's
+ * slabs are the lengths of its three lists, its free chunks are what those
+ * slabs can hold minus what is live.  O(classes).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "slabs_internal.h"
+
+/* Chunks stage 01's checked mode withholds in the slabs of class c: damaged
+ * after they were freed, they are neither live nor free.  0 unchecked;
+ * O(slabs of the class) checked. */
+static size_t class_withheld(const slabs_t *s, const slabs_class_t *c)
+{
+    if (!(s->flags & SLABS_CHECKED))
+        return 0;
+    size_t n = 0;
+    for (int l = 0; l < SLAB_LISTS; l++)
+        for (const slab_link_t *k = c->lists[l].next; k != &c->lists[l]; k = k->next)
+            n += slabs_slab_of_link(k)->pool.quarantined;
+    return n;
+}
+
+int slabs_class_stats(const slabs_t *s, size_t cls, slabs_class_stats_t *out)
+{
+    if (s == NULL || out == NULL || cls >= s->n_classes)
+        return -EINVAL;
+    const slabs_class_t *c = &s->classes[cls];
+    out->chunk_size = c->size;
+    out->chunks_per_slab = c->per_slab;
+    out->slabs = c->n[SLAB_PARTIAL] + c->n[SLAB_FULL] + c->n[SLAB_EMPTY];
+    out->used = c->used;
+    out->free = out->slabs * c->per_slab - c->used - class_withheld(s, c);
+    out->requested_bytes = c->requested;
+    return 0;
+}
+
+void slabs_stats(const slabs_t *s, slabs_stats_t *out)
+{
+    if (out == NULL)
+        return;
+    memset(out, 0, sizeof *out);
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < s->n_classes; i++) {
+        out->live_objects += s->classes[i].used;
+        out->live_requested_bytes += s->classes[i].requested;
+    }
+    out->live_objects += s->large_count;
+    out->live_requested_bytes += s->large_requested;
+    out->bytes_from_source = s->bytes_from_source;
+    out->peak_bytes_from_source = s->peak_bytes_from_source;
+    out->large_objects = s->large_count;
+    out->large_bytes = s->large_bytes;
+}
+
+/* Waste as a share of the bytes in used chunks, in tenths of a percent. */
+static unsigned long permille(size_t waste, size_t of)
+{
+    return of ? (unsigned long)((waste * 1000.0) / (double)of + 0.5) : 0;
+}
+
+// [print-stats]
+void slabs_print_stats(const slabs_t *s, FILE *out)
+{
+    if (s == NULL || out == NULL)
+        return;
+    fprintf(out, "%5s %8s %6s %6s %9s %9s %12s %10s %6s\n", "class", "chunk", "/slab",
+            "slabs", "used", "free", "requested", "waste", "waste%");
+    size_t slabs = 0, used = 0, requested = 0, waste = 0;
+    for (size_t i = 0; i < s->n_classes; i++) {
+        slabs_class_stats_t cs;
+        slabs_class_stats(s, i, &cs);
+        if (cs.slabs == 0)
+            continue;
+        size_t w = cs.used * cs.chunk_size - cs.requested_bytes;
+        unsigned long pm = permille(w, cs.used * cs.chunk_size);
+        fprintf(out, "%5zu %8zu %6zu %6zu %9zu %9zu %12zu %10zu %4lu.%lu\n", i, cs.chunk_size,
+                cs.chunks_per_slab, cs.slabs, cs.used, cs.free, cs.requested_bytes, w,
+                pm / 10, pm % 10);
+        slabs += cs.slabs;
+        used += cs.used;
+        requested += cs.requested_bytes;
+        waste += w;
+    }
+    fprintf(out, "%5s %8s %6s %6zu %9zu %9s %12zu %10zu\n", "all", "", "", slabs, used, "",
+            requested, waste);
+    fprintf(out, "large objects: %zu, %zu bytes asked for, %zu bytes held\n", s->large_count,
+            s->large_requested, s->large_bytes);
+    fprintf(out, "bytes from source: %zu now (%zu in %zu slabs of %zu), peak %zu\n",
+            s->bytes_from_source, slabs * s->slab_size, slabs, s->slab_size,
+            s->peak_bytes_from_source);
+}
+// [print-stats]
