@@ -164,15 +164,6 @@ BP_INLINE uint64_t bp_random(bp_heap_t *h, enum bp_kind k, void **slot, size_t l
     return t;
 }
 
-/* splitmix64: the fixed-seed source of the random slot numbers. */
-static uint64_t bp_rand(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15u);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-    return z ^ (z >> 31);
-}
-
 /* One measurement, as the command line gave it. */
 typedef struct bp_job {
     const char *workload; /* pair, batch-1000, random-1e4 or random-1e6 */
@@ -203,24 +194,13 @@ static uint64_t bp_run_pool(bp_heap_t *h, bp_job_t *j) { return bp_run(h, j, BP_
 static uint64_t bp_run_malloc(bp_heap_t *h, bp_job_t *j) { return bp_run(h, j, BP_MALLOC); }
 static uint64_t bp_run_gslice(bp_heap_t *h, bp_job_t *j) { return bp_run(h, j, BP_GSLICE); }
 
-/* Parses a positive count (digits only, or a form like 1e6). */
-static size_t bp_count(const char *s, const char *what)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || *end || !(v >= 1) || v > 1e12 || v != floor(v))
-        bh_die("bad %s: %s", what, s);
-    return (size_t)v;
-}
-
 /* bench_pool --worker ALLOC WORKLOAD SIZE N */
 static int bp_worker(int argc, char **argv)
 {
     if (argc != 6)
         bh_die("usage: bench_pool --worker pool|malloc|gslice pair|batch-1000|random-1e4|random-1e6 SIZE N");
-    bp_heap_t h = {.size = bp_count(argv[4], "size")};
-    bp_job_t j = {.workload = argv[3], .n = bp_count(argv[5], "N")};
+    bp_heap_t h = {.size = bh_count(argv[4], "size")};
+    bp_job_t j = {.workload = argv[3], .n = bh_count(argv[5], "N")};
     uint64_t (*run)(bp_heap_t *, bp_job_t *);
     if (strcmp(argv[2], "pool") == 0) {
         h.kind = BP_POOL;
@@ -243,8 +223,8 @@ static int bp_worker(int argc, char **argv)
         j.slot = bh_xmalloc(j.live * sizeof *j.slot);
         j.idx = bh_xmalloc(j.n * sizeof *j.idx);
         uint64_t seed = 42;
-        for (size_t s = 0; s < j.n; s++) /* multiply-shift: uniform enough, no division */
-            j.idx[s] = (uint32_t)(((bp_rand(&seed) >> 32) * j.live) >> 32);
+        for (size_t s = 0; s < j.n; s++)
+            j.idx[s] = bh_rand_below(&seed, (uint32_t)j.live);
     } else if (strcmp(j.workload, "pair") != 0 && strcmp(j.workload, "batch-1000") != 0) {
         bh_die("unknown workload %s", j.workload);
     }
@@ -264,29 +244,10 @@ static int bp_worker(int argc, char **argv)
     return 0;
 }
 
-/* bench_pool --probe: which malloc, which version. */
-static int bp_probe(void)
-{
-    char name[64], version[128];
-    bh_malloc_identity(name, sizeof name, version, sizeof version);
-    printf("malloc=%s version=%s\n", name, version);
-    return 0;
-}
-
 /* ---- the driver --------------------------------------------------------------- */
 
-/* A competitor: one column of every table. */
-typedef struct bp_comp {
-    const char *name;           /* column name; also the malloc a worker must report */
-    const char *alloc;          /* the worker's ALLOC argument */
-    const char *lib;            /* library to LD_PRELOAD; NULL = none */
-    const char *env;            /* environment variable that may name the library's path */
-    const char *identity;       /* the malloc the worker must find itself running on */
-    const char *const *toggles; /* callgrind: the alloc and free functions to count inside */
-    bool present;               /* false: library missing or not taking effect; skipped */
-    char preload[1024];         /* the library's path */
-    char version[128];          /* its version, from a probe */
-} bp_comp_t;
+/* A competitor: one column of every table (harness.h). */
+typedef bh_comp_t bp_comp_t;
 
 /* The functions whose instructions are counted, by the symbol names
  * callgrind reports (every malloc here exports plain malloc and free; a
@@ -368,42 +329,14 @@ static double bp_measure(const bp_run_t *r, const bp_comp_t *c, size_t w, size_t
     return ns;
 }
 
-/* Probes each competitor: is its library there, does the preload take, which version. */
+/* Probes each competitor (harness.h), and names the versions of the two
+ * that are not a preloaded malloc. */
 static void bp_probe_all(void)
 {
-    for (size_t i = 0; i < BP_NCOMP; i++) {
-        bp_comp_t *c = &bp_comps[i];
-        if (c->lib && !bh_find_library(c->env, c->lib, c->preload, sizeof c->preload)) {
-            if (getenv(c->env) && *getenv(c->env))
-                printf("note     : %s skipped: %s=%s is not a readable file\n", c->name, c->env, getenv(c->env));
-            else
-                printf("note     : %s skipped: %s not found (install it, or set %s to its path)\n", c->name, c->lib,
-                       c->env);
-            continue;
-        }
-        char self[4096], out[512], who[64];
-        bh_self_path(self, sizeof self);
-        char *argv[] = {self, (char *)"--probe", NULL};
-        bh_child_t child = {argv, c->lib ? c->preload : NULL, 30};
-        const char *v = NULL;
-        if (!bh_run(&child, out, sizeof out) || !bh_field(out, "malloc", who, sizeof who) ||
-            (v = strstr(out, " version=")) == NULL)
-            bh_die("probe for %s failed", c->name);
-        snprintf(c->version, sizeof c->version, "%s", v + strlen(" version="));
-        c->version[strcspn(c->version, "\n")] = '\0';
-        if (strcmp(who, c->identity) != 0) {
-            printf("note     : %s skipped: with LD_PRELOAD=%s the process still runs on %s\n", c->name,
-                   c->preload, who);
-            continue;
-        }
-        c->present = true;
-    }
+    bh_probe_all(bp_comps, BP_NCOMP);
     snprintf(bp_comps[BP_GS].version, sizeof bp_comps[BP_GS].version, "GLib %u.%u.%u", glib_major_version,
              glib_minor_version, glib_micro_version);
     snprintf(bp_comps[BP_PL].version, sizeof bp_comps[BP_PL].version, "slabcraft");
-    for (size_t i = BP_JE; i <= BP_TC; i++)
-        if (bp_comps[i].present)
-            printf("%-9s: %s, LD_PRELOAD=%s\n", bp_comps[i].name, bp_comps[i].version, bp_comps[i].preload);
     if (bp_comps[BP_GS].present)
         printf("%-9s: %s, g_slice_alloc/g_slice_free1, G_SLICE unset\n", "gslice", bp_comps[BP_GS].version);
 }
@@ -485,21 +418,9 @@ static void bp_print_summary(const bp_run_t *r)
  * callgrind itself failed). */
 static double bp_instructions(const bp_run_t *r, const bp_comp_t *c, size_t n, bool *ran)
 {
-    int64_t count[2];
-    for (size_t k = 0; k < 2; k++) {
-        char num[32];
-        snprintf(num, sizeof num, "%zu", n << k);
-        char *argv[] = {(char *)r->self, (char *)"--worker", (char *)c->alloc, (char *)"pair", (char *)"64", num,
-                        NULL};
-        count[k] = bh_callgrind(argv, c->lib ? c->preload : NULL, c->toggles, 300);
-        if (count[k] < 0) {
-            *ran = false;
-            return NAN;
-        }
-    }
-    if (count[0] <= 0 || count[1] <= count[0])
-        return NAN;
-    return (double)(count[1] - count[0]) / (double)n;
+    char *argv[] = {(char *)r->self, (char *)"--worker", (char *)c->alloc, (char *)"pair", (char *)"64", NULL,
+                    NULL};
+    return bh_callgrind_slope(argv, 5, n, c->lib ? c->preload : NULL, c->toggles, 300, ran);
 }
 
 /* Counts instructions per pair with callgrind for every competitor, the
@@ -694,7 +615,7 @@ static void bp_parse(bp_run_t *r, int argc, char **argv)
         else if (strcmp(argv[i], "--no-callgrind") == 0)
             r->callgrind = false;
         else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
-            r->reps = bp_count(argv[++i], "--reps");
+            r->reps = bh_count(argv[++i], "--reps");
         else if (strcmp(argv[i], "--csv") == 0 && i + 1 < argc)
             r->csv = argv[++i];
         else if (strcmp(argv[i], "--svg") == 0 && i + 1 < argc)
@@ -746,6 +667,6 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "--worker") == 0)
         return bp_worker(argc, argv);
     if (argc == 2 && strcmp(argv[1], "--probe") == 0)
-        return bp_probe();
+        return bh_probe_main();
     return bp_driver(argc, argv);
 }

@@ -1,7 +1,8 @@
 /*
  * harness.h - what every slabcraft benchmark program shares: running itself
- * as a worker process, medians, the environment header, the CSV and SVG
- * outputs, and instruction counts from callgrind.
+ * as a worker process, probing the competitors (bh_comp_t), medians, a
+ * fixed-seed generator, the environment header, the SVG chart, and
+ * instruction counts from callgrind.
  *
  * Method.  A benchmark program is both a driver and a worker.  The driver
  * never measures anything itself: it re-executes its own binary
@@ -153,6 +154,35 @@ static inline double bh_median(double *v, size_t n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* splitmix64: a fixed-seed generator, so every allocator of a benchmark
+ * sees the same sequence of sizes and slots. */
+static inline uint64_t bh_rand(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15u);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+    return z ^ (z >> 31);
+}
+
+/* A number in [0, n) from the generator: the high 32 bits scaled by n
+ * (multiply-shift: uniform enough, no division). */
+static inline uint32_t bh_rand_below(uint64_t *state, uint32_t n)
+{
+    return (uint32_t)(((bh_rand(state) >> 32) * n) >> 32);
+}
+
+/* Parses a positive whole count (digits, or a form like 1e6); dies naming
+ * what on anything else. */
+static inline size_t bh_count(const char *s, const char *what)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end || !(v >= 1) || v > 1e12 || v != floor(v))
+        bh_die("bad %s: %s", what, s);
+    return (size_t)v;
+}
+
 /* Finds a shared library for LD_PRELOAD: the environment variable envvar
  * (if set) wins, else the first of the usual library directories that holds
  * file.  Returns false if there is none. */
@@ -232,6 +262,16 @@ static inline void bh_malloc_identity(char *name, size_t nsize, char *version, s
         snprintf(name, nsize, "glibc");
         snprintf(version, vsize, "%s", gnu_get_libc_version());
     }
+}
+
+/* The worker side of a probe (PROGRAM --probe): prints the malloc this
+ * process runs on and its version, "malloc=NAME version=VERSION". */
+static inline int bh_probe_main(void)
+{
+    char name[64], version[128];
+    bh_malloc_identity(name, sizeof name, version, sizeof version);
+    printf("malloc=%s version=%s\n", name, version);
+    return 0;
 }
 
 /* ---- the environment header ----------------------------------------------- */
@@ -411,6 +451,61 @@ static inline bool bh_one_line(const char *out)
 {
     const char *nl = strchr(out, '\n');
     return nl != NULL && nl != out && nl[1] == '\0';
+}
+
+/* ---- competitors ------------------------------------------------------------ */
+
+/* A competitor: one column of a benchmark's tables. */
+typedef struct bh_comp {
+    const char *name;           /* column name */
+    const char *alloc;          /* the worker's ALLOC argument */
+    const char *lib;            /* library to LD_PRELOAD; NULL = none */
+    const char *env;            /* environment variable that may name the library's path */
+    const char *identity;       /* the malloc the worker must find itself running on */
+    const char *const *toggles; /* callgrind: the alloc and free functions to count inside */
+    bool present;               /* false: library missing or not taking effect; skipped */
+    char preload[1024];         /* the library's path */
+    char version[128];          /* its version, from a probe */
+} bh_comp_t;
+
+/* Probes each of the n competitors: is its library there, does the preload
+ * take effect (a child run with `PROGRAM --probe`, see bh_probe_main(), must
+ * report the expected malloc), which version.  Sets present and version,
+ * prints a note for each one skipped and a line for each preloaded one.
+ * Dies if a probe fails outright. */
+static inline void bh_probe_all(bh_comp_t *comps, size_t n)
+{
+    char self[4096];
+    bh_self_path(self, sizeof self);
+    for (size_t i = 0; i < n; i++) {
+        bh_comp_t *c = &comps[i];
+        if (c->lib && !bh_find_library(c->env, c->lib, c->preload, sizeof c->preload)) {
+            if (getenv(c->env) && *getenv(c->env))
+                printf("note     : %s skipped: %s=%s is not a readable file\n", c->name, c->env, getenv(c->env));
+            else
+                printf("note     : %s skipped: %s not found (install it, or set %s to its path)\n", c->name, c->lib,
+                       c->env);
+            continue;
+        }
+        char out[512], who[64];
+        char *argv[] = {self, (char *)"--probe", NULL};
+        bh_child_t child = {argv, c->lib ? c->preload : NULL, 30};
+        const char *v = NULL;
+        if (!bh_run(&child, out, sizeof out) || !bh_field(out, "malloc", who, sizeof who) ||
+            (v = strstr(out, " version=")) == NULL)
+            bh_die("probe for %s failed", c->name);
+        snprintf(c->version, sizeof c->version, "%s", v + strlen(" version="));
+        c->version[strcspn(c->version, "\n")] = '\0';
+        if (strcmp(who, c->identity) != 0) {
+            printf("note     : %s skipped: with LD_PRELOAD=%s the process still runs on %s\n", c->name,
+                   c->preload, who);
+            continue;
+        }
+        c->present = true;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (comps[i].present && comps[i].lib)
+            printf("%-9s: %s, LD_PRELOAD=%s\n", comps[i].name, comps[i].version, comps[i].preload);
 }
 
 /* ---- an SVG bar chart, written by hand ------------------------------------- */
@@ -660,6 +755,34 @@ static inline int64_t bh_callgrind(char *const *argv, const char *preload, const
     }
     unlink(file);
     return total;
+}
+
+/* Instructions per operation: runs argv under callgrind twice, with
+ * argv[n_arg] set to n and to 2n operations, and returns the difference
+ * divided by n, the cost of one steady operation free of one-time costs
+ * (first block, lazy initialisation).  NAN if nothing was counted; *ran is
+ * set to false if callgrind itself failed. */
+static inline double bh_callgrind_slope(char **argv, size_t n_arg, size_t n, const char *preload,
+                                        const char *const *toggles, unsigned timeout_s, bool *ran)
+{
+    int64_t count[2];
+    char num[32];
+    char *keep = argv[n_arg];
+    *ran = true;
+    for (size_t k = 0; k < 2; k++) {
+        snprintf(num, sizeof num, "%zu", n << k);
+        argv[n_arg] = num;
+        count[k] = bh_callgrind(argv, preload, toggles, timeout_s);
+        if (count[k] < 0) {
+            argv[n_arg] = keep;
+            *ran = false;
+            return NAN;
+        }
+    }
+    argv[n_arg] = keep;
+    if (count[0] <= 0 || count[1] <= count[0])
+        return NAN;
+    return (double)(count[1] - count[0]) / (double)n;
 }
 
 #endif

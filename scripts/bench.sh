@@ -8,8 +8,10 @@
 #                docs/data/bench_NAME.txt (everything printed) and
 #                docs/images/bench_NAME.svg
 #   STAGE a stage number (01) or name (01-pool): runs bench/bench_NAME for
-#         stage NN-NAME; empty: every bench/bench_*.c
+#         stage NN-NAME (or else the one bench/bench_NAME*.c, such as
+#         bench_slabs for 02-slab); empty: every bench/bench_*.c
 #
+# Builds the benchmarks and tools/ in release mode first.
 # Build settings come from the environment: BUILDROOT (exported by the
 # Makefile) and CC (when given on make's command line); MAKE names the make
 # program (default make).  Exits non-zero if the build or any benchmark fails.
@@ -45,14 +47,24 @@ if [[ -n "$stage" ]]; then
     fi
     name=${dir#stages/}
     name=${name#[0-9][0-9]-}
+    # bench/bench_NAME.c, or else the one bench/bench_NAME*.c (bench_slabs.c
+    # for stage 02-slab)
     if [[ ! -f bench/bench_$name.c ]]; then
-        echo "bench.sh: stage ${dir#stages/} has no benchmark (bench/bench_$name.c)"
-        exit 0
+        found=()
+        for f in bench/bench_"$name"*.c; do
+            [[ -e "$f" && "$f" != *_lib.c ]] && found+=("$f")
+        done
+        if ((${#found[@]} != 1)); then
+            echo "bench.sh: stage ${dir#stages/} has no benchmark (bench/bench_$name.c)"
+            exit 0
+        fi
+        name=${found[0]#bench/bench_}
+        name=${name%.c}
     fi
     names=("$name")
 else
     for f in bench/bench_*.c; do
-        [[ -e "$f" ]] || continue
+        [[ -e "$f" && "$f" != *_lib.c ]] || continue
         f=${f#bench/bench_}
         names+=("${f%.c}")
     done
@@ -67,7 +79,8 @@ fi
 # environment anyway.
 ccarg=()
 [[ -n "${CC:-}" ]] && ccarg=("CC=$CC")
-MAKEFLAGS='' MFLAGS='' "${MAKE:-make}" -s --no-print-directory MODE=release "${ccarg[@]}" benches
+# The tools too: bench_slabs runs tools/replay for the utilisation figures.
+MAKEFLAGS='' MFLAGS='' "${MAKE:-make}" -s --no-print-directory MODE=release "${ccarg[@]}" benches tools
 
 for name in "${names[@]}"; do
     prog=$bindir/bench_$name
