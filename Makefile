@@ -72,11 +72,21 @@ lib: $(LIB)
 demos: $(DEMOS)
 tests: $(RUNNERS)
 
-$(BUILD)/%.o: %.c
+# Objects depend on a stamp of the flags and of the tools installed, so a
+# change of either (CFLAGS, or Valgrind's headers appearing after `make deps`)
+# rebuilds them.
+FLAGS_TEXT = $(CC) $(CFLAGS_ALL) $(wildcard /usr/include/valgrind/memcheck.h) $(CHECK_CFLAGS)
+$(BUILD)/.flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(FLAGS_TEXT)' | cmp -s - $@ || echo '$(FLAGS_TEXT)' > $@
+.PHONY: FORCE
+FORCE:
+
+$(BUILD)/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
-$(BUILD)/tests/%.o: tests/%.c
+$(BUILD)/tests/%.o: tests/%.c $(BUILD)/.flags
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -c $< -o $@
 
@@ -95,7 +105,7 @@ TOOLS   := $(patsubst tools/%.c,$(BUILD)/tools/%,$(wildcard tools/*.c))
 benches: $(BENCHES)
 tools: $(TOOLS)
 
-$(BUILD)/bench/%.o: bench/%.c
+$(BUILD)/bench/%.o: bench/%.c $(BUILD)/.flags
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(BENCH_CFLAGS) -DSC_BUILD_FLAGS='"$(MODEFLAGS) $(CFLAGS)"' -c $< -o $@
 
@@ -123,7 +133,7 @@ $(BUILD)/tests/%/run: $$(if $$(filter all,$$*),$$(foreach s,$$(STAGES),$$(call t
 
 # ---- entry points -----------------------------------------------------------
 run:
-	@+$(MAKE) --no-print-directory MODE=release demos
+	@+$(MAKE) --no-print-directory MODE=release all
 	@for s in $(STAGES); do \
 	  echo; echo "==================== stage $$s ===================="; \
 	  $(BUILDROOT)/$(ccname)/release/stages/$$s/demo || exit 1; done
@@ -131,49 +141,56 @@ run:
 deps:
 	@bash scripts/deps.sh
 
+# The suites need Check; say how to get it instead of failing on check.h.
+need_check = @pkg-config --exists check 2>/dev/null || { echo "Check is not installed: run 'make deps' (or 'make check', which runs it)"; exit 1; }
+
 test_runner = $(BUILD)/tests/$(if $(STAGE),$(call stage_of,$(STAGE)),all)/run
 
 # `make test`: every suite but the tool tests, fork mode.
 test:
+	$(need_check)
 	@+$(MAKE) --no-print-directory MODE=debug $(test_runner)
 	CK_EXCLUDE_TAGS="tool" $(test_runner)
 
 # The suites under memcheck: no fork (so every object is seen), no death tests.
 memcheck:
+	$(need_check)
+	@command -v valgrind >/dev/null || { echo "Valgrind is not installed: run 'make deps'"; exit 1; }
 	@+$(MAKE) --no-print-directory MODE=debug $(test_runner)
 	CK_FORK=no CK_EXCLUDE_TAGS="misuse" valgrind --quiet --error-exitcode=99 \
 	  --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \
 	  $(test_runner)
 
 asan:
+	$(need_check)
 	@+$(MAKE) --no-print-directory MODE=asan $(subst /$(MODE)/,/asan/,$(test_runner))
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  $(subst /$(MODE)/,/asan/,$(test_runner))
 
 docs:
-	@bash scripts/docs.sh
+	@+bash scripts/docs.sh
 
 exercise:
 	@test -n "$(EX)" || { echo "usage: make exercise EX=NN-name (see exercises/)"; exit 2; }
-	@bash scripts/exercise.sh run "$(EX)" "$(MAKE)" "$(CC)"
+	@+bash scripts/exercise.sh run "$(EX)" "$(MAKE)" "$(CC)"
 
 check-exercises:
-	@bash scripts/exercise.sh validate-all "" "$(MAKE)" "$(CC)"
+	@+bash scripts/exercise.sh validate-all "" "$(MAKE)" "$(CC)"
 
 coverage:
-	@bash scripts/coverage.sh "$(COV_MIN)"
+	@+bash scripts/coverage.sh "$(COV_MIN)"
 
 fuzz:
-	@bash scripts/fuzz.sh "$(FUZZ_SECONDS)"
+	@+bash scripts/fuzz.sh "$(FUZZ_SECONDS)"
 
 fuzz-quick:
-	@bash scripts/fuzz.sh 10
+	@+bash scripts/fuzz.sh 10
 
 bench:
-	@bash scripts/bench.sh full "$(STAGE)"
+	@+bash scripts/bench.sh full "$(STAGE)"
 
 bench-quick:
-	@bash scripts/bench.sh quick "$(STAGE)"
+	@+bash scripts/bench.sh quick "$(STAGE)"
 
 # `make check`: the README's test command and what CI runs.
 check:
@@ -193,13 +210,13 @@ check:
 
 install:
 	@+$(MAKE) --no-print-directory MODE=release lib
-	@bash scripts/install.sh "$(PREFIX)" $(BUILDROOT)/$(ccname)/release/libslabcraft.a \
+	@+bash scripts/install.sh "$(PREFIX)" $(BUILDROOT)/$(ccname)/release/libslabcraft.a \
 	  common/page_source.h common/misuse.h \
 	  $(filter-out %_internal.h,$(wildcard $(addsuffix /*.h,$(addprefix stages/,$(STAGES)))))
 
 # Installs into a temporary prefix and builds a program with pkg-config alone.
 install-smoke:
-	@bash scripts/install_smoke.sh
+	@+bash scripts/install_smoke.sh
 
 uninstall:
 	rm -rf "$(PREFIX)/include/slabcraft" "$(PREFIX)/lib/libslabcraft.a" "$(PREFIX)/lib/pkgconfig/slabcraft.pc"

@@ -9,7 +9,7 @@
  * | byte | name            | where it is written                                  |
  * |------|-----------------|------------------------------------------------------|
  * | 0xCD | FILL_FRESH      | a newly carved object (unless zeroing was asked for) |
- * | 0xDD | FILL_FREED      | a freed object, after its free-list link word        |
+ * | 0xDD | FILL_FREED      | a freed object, after its link and link-check words  |
  * | 0xFD | FILL_GUARD      | padding between an object's size and its chunk size  |
  *
  * The values are odd, far from 0 and from small integers, and differ from

@@ -41,7 +41,7 @@ for tool in gcc gcov lcov genhtml; do
 done
 
 # ---- build and run ----------------------------------------------------------
-make -s --no-print-directory CC=gcc MODE=cov "$runner"
+"${MAKE:-make}" -s --no-print-directory CC=gcc MODE=cov "$runner"
 mkdir -p "$out"
 find "$cov_build" -name '*.gcda' -delete
 echo "coverage: running $runner (CK_EXCLUDE_TAGS=tool)"

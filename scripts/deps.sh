@@ -14,7 +14,7 @@ declare -A probe=(
   [doxygen]=/usr/bin/doxygen
   [valgrind]=/usr/include/valgrind/memcheck.h
   [clang]=/usr/bin/clang
-  [libclang-rt-dev]=/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a
+  [libclang-rt-dev]='(the libFuzzer runtime, any LLVM version and architecture)'
   [lcov]=/usr/bin/lcov
   [libjemalloc-dev]=/usr/include/jemalloc/jemalloc.h
   [libmimalloc-dev]=/usr/include/mimalloc.h
@@ -29,7 +29,7 @@ for pkg in "${order[@]}"; do
   f=${probe[$pkg]}
   # the libFuzzer runtime lives under a versioned path: accept any version
   if [ "$pkg" = libclang-rt-dev ]; then
-    compgen -G '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a' >/dev/null && continue
+    compgen -G '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a' >/dev/null && continue
   elif [ -e "$f" ]; then
     continue
   fi
@@ -58,8 +58,10 @@ cmd_update="$sudo apt-get update -qq"
 cmd_install="$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${missing[*]}"
 echo "deps: + $cmd_update"
 echo "deps: + $cmd_install"
-if ! { $cmd_update && $cmd_install; } >/tmp/slabcraft-deps.log 2>&1; then
-  tail -n 20 /tmp/slabcraft-deps.log >&2
+log=$(mktemp "${TMPDIR:-/tmp}/slabcraft-deps.XXXXXX")
+trap 'rm -f "$log"' EXIT
+if ! { $cmd_update && $cmd_install; } >"$log" 2>&1; then
+  tail -n 20 "$log" >&2
   echo "deps: installation failed. Run this yourself, then make check again:" >&2
   echo "  $cmd_update && $cmd_install" >&2
   exit 1

@@ -22,6 +22,7 @@ typedef struct walk {
     size_t blocks;     /* blocks reached on the chain */
     bool complete;     /* the chain was walked to its end without damage */
     bool carve_found;  /* p->carve is on the chain (or NULL) */
+    size_t carved_blocks; /* blocks up to and including p->carve: the only ones carved from */
     const pool_block_t *cache; /* last block a chunk was found in */
 } walk_t;
 
@@ -35,7 +36,10 @@ static size_t check_blocks(const pool_t *p, walk_t *w)
     for (const pool_block_t *b = p->head; b != NULL; b = b->next) {
         if (!align_ptr_is(b, p->block_size) || !block_is_ours(p, b) || w->blocks == p->blocks)
             return bad + 1; /* misaligned, foreign or endless: stop here */
-        w->carve_found |= (b == p->carve);
+        if (b == p->carve) {
+            w->carve_found = true;
+            w->carved_blocks = w->blocks + 1;
+        }
         last = b;
         w->blocks++;
     }
@@ -47,15 +51,17 @@ static size_t check_blocks(const pool_t *p, walk_t *w)
     return bad;
 }
 
-/* Is ptr a carved chunk of a block on the chain? */
+/* Is ptr a carved chunk of a block on the chain?  Blocks after the carve
+ * block have not been carved from since init or the last reset. */
 static bool is_carved_chunk(const pool_t *p, walk_t *w, const void *ptr)
 {
     const pool_block_t *b = block_of(p, ptr);
     if (b != w->cache) {
         const pool_block_t *c = p->head;
-        for (size_t i = 0; c != NULL && c != b && i < w->blocks; i++)
+        size_t i = 0;
+        for (; c != NULL && c != b && i < w->blocks; i++)
             c = c->next;
-        if (c != b)
+        if (c != b || i >= w->carved_blocks)
             return false;
         w->cache = b;
     }

@@ -127,10 +127,13 @@ bool pool_checked_reuse_ok(pool_t *p, void *obj)
 {
     if (!link_intact(p, obj)) {
         /* The link in obj was overwritten: the rest of the list is lost.
-         * Withhold it (obj itself is not counted anywhere yet). */
+         * Withhold it, and obj with it (obj is not counted anywhere yet, so
+         * every chunk neither live nor withheld goes). */
         report("use-after-free", obj, "a freed object's free-list link was overwritten");
-        p->quarantined += p->carved - p->live - p->quarantined - 1;
+        p->quarantined = p->carved - p->live;
         p->free_list = NULL;
+        chunk_hide(p, obj);
+        return false;
     }
     if (!freed_fill_intact(p, obj)) {
         report("use-after-free", obj, "a freed object was written after it was freed");

@@ -288,8 +288,8 @@ START_TEST(write_after_free)
 END_TEST
 
 /* Overwriting the link word of a freed object: the link cannot be trusted,
- * so the rest of the list is withheld; the object itself is whole and is
- * handed out. */
+ * so the rest of the list is withheld, and the damaged object with it: a
+ * damaged free object is never handed out again. */
 START_TEST(freed_link_overwritten)
 {
     char *o[5];
@@ -304,12 +304,11 @@ START_TEST(freed_link_overwritten)
     ck_assert_uint_eq(mc.count, 1);
     ck_assert_str_eq(mc.last.kind, "use-after-free");
     ck_assert_ptr_eq(mc.last.addr, o[3]);
-    ck_assert_ptr_eq(p, o[3]);
+    ck_assert_ptr_eq(p, o[4] + pool.stride); /* o0..o3 withheld: fresh chunks */
     ck_assert_ptr_null(pool.free_list);
     ck_assert_uint_eq(pool_check(&pool), 0);
-    /* o0..o2 are withheld: the next objects are fresh */
     char *q = pool_alloc(&pool);
-    ck_assert_ptr_eq(q, o[4] + pool.stride);
+    ck_assert_ptr_eq(q, o[4] + 2 * pool.stride);
     ck_assert_uint_eq(stats(&pool).live, 3);
     ck_assert_uint_eq(pool_check(&pool), 0);
     ck_assert_uint_eq(mc.count, 1);
@@ -330,8 +329,9 @@ START_TEST(freed_link_check_overwritten)
     char *p = pool_alloc(&pool);
     ck_assert_uint_eq(mc.count, 1);
     ck_assert_str_eq(mc.last.kind, "use-after-free");
-    ck_assert_ptr_eq(p, b);
-    ck_assert_ptr_ne(pool_alloc(&pool), a); /* a went with the rest of the list */
+    ck_assert_ptr_ne(p, b); /* b is withheld, and a with the rest of the list */
+    ck_assert_ptr_ne(p, a);
+    ck_assert_ptr_ne(pool_alloc(&pool), a);
     ck_assert_uint_eq(pool_check(&pool), 0);
 }
 END_TEST

@@ -465,16 +465,17 @@ static void alloc_placed(unsigned char *p)
 
 /* What pool_alloc() must do with the free list: pop objects, reporting and
  * withholding each damaged one, until an intact one, which it returns; a
- * damaged link (or check word) loses the rest of the list, withheld too.
+ * damaged link (or check word) withholds that object and the rest of the list.
  * Returns the object expected, or NULL if a fresh chunk must be carved. */
 static unsigned char *expect_pop(void)
 {
     while (st.nfreed > 0) {
         fz_freed_t e = st.freed[--st.nfreed];
         if (e.damage & (FZ_DMG_LINK | FZ_DMG_CHECK)) {
-            st.misuse_expected++;
-            st.quarantined += st.nfreed;
+            st.misuse_expected++; /* one report; the object goes with the list */
+            st.quarantined += st.nfreed + 1;
             st.nfreed = 0;
+            return NULL;
         }
         if (!(e.damage & FZ_DMG_BODY))
             return e.ptr;
