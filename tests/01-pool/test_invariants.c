@@ -132,6 +132,28 @@ START_TEST(link_outside_the_blocks)
 }
 END_TEST
 
+/* After a reset, blocks past the carve block hold no carved chunk: a link
+ * into one of them is damage, even though it names a chunk start. */
+START_TEST(link_into_a_block_not_carved_since_reset)
+{
+    size_t per = pool.per_block;
+    for (size_t i = 0; i <= per; i++) /* two blocks */
+        ck_assert_ptr_nonnull(pool_alloc(&pool));
+    ck_assert_ptr_nonnull(pool.head->next);
+    pool_reset(&pool);
+    char *a = pool_alloc(&pool); /* carved from the first block again */
+    pool_free(&pool, a);
+    EXPECT_CHECK(0, "one free chunk after the reset");
+    char *second = (char *)pool.head->next + pool.first_offset;
+    link_set(second, NULL); /* a walk into it would end cleanly, one chunk long */
+    void *head = pool.free_list;
+    pool.free_list = second;
+    EXPECT_CHECK(1, "list head in a block not carved since the reset");
+    pool.free_list = head;
+    EXPECT_CHECK(0, "restored");
+}
+END_TEST
+
 START_TEST(free_list_cycle)
 {
     char *a, *b, *c;
@@ -431,6 +453,7 @@ Suite *pool_invariants_suite(void)
     tcase_set_tags(tc, "invariants");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, link_outside_the_blocks);
+    tcase_add_test(tc, link_into_a_block_not_carved_since_reset);
     tcase_add_test(tc, free_list_cycle);
     tcase_add_loop_test(tc, link_into_a_block_but_not_to_a_chunk, 0, 6);
     tcase_add_test(tc, link_to_a_live_object);
