@@ -249,23 +249,14 @@ static int bp_worker(int argc, char **argv)
 /* A competitor: one column of every table (harness.h). */
 typedef bh_comp_t bp_comp_t;
 
-/* The functions whose instructions are counted, by the symbol names
- * callgrind reports (every malloc here exports plain malloc and free; a
- * name that matches nothing gives no count, reported as n/a).  Only the
- * instructions inside them count: the caller's call instruction and
- * argument set-up do not. */
+/* The functions whose instructions are counted for the pool (the others'
+ * are in harness.h, with what the count takes in). */
 static const char *const bp_tg_pool[] = {"pool_alloc", "pool_free", NULL};
-static const char *const bp_tg_malloc[] = {"malloc", "free", NULL};
-static const char *const bp_tg_gslice[] = {"g_slice_alloc", "g_slice_free1", NULL};
 
 enum { BP_GLIBC, BP_JE, BP_MI, BP_TC, BP_GS, BP_PL, BP_NCOMP };
 
 static bp_comp_t bp_comps[BP_NCOMP] = {
-    {"glibc", "malloc", NULL, NULL, "glibc", bp_tg_malloc, false, "", ""},
-    {"jemalloc", "malloc", "libjemalloc.so.2", "BENCH_JEMALLOC", "jemalloc", bp_tg_malloc, false, "", ""},
-    {"mimalloc", "malloc", "libmimalloc.so.2", "BENCH_MIMALLOC", "mimalloc", bp_tg_malloc, false, "", ""},
-    {"tcmalloc", "malloc", "libtcmalloc_minimal.so.4", "BENCH_TCMALLOC", "tcmalloc", bp_tg_malloc, false, "", ""},
-    {"gslice", "gslice", NULL, NULL, "glibc", bp_tg_gslice, false, "", ""},
+    BH_GENERAL_COMPETITORS,
     {"pool", "pool", NULL, NULL, "glibc", bp_tg_pool, false, "", ""},
 };
 
@@ -288,12 +279,7 @@ static const size_t bp_sizes[] = {16, 64, 256};
 
 /* The driver's options and results. */
 typedef struct bp_run {
-    bool quick;            /* smoke run: two cells, tiny N, one repetition */
-    bool callgrind;        /* count instructions if valgrind is there */
-    size_t reps;           /* measured repetitions per cell and competitor */
-    const char *csv;       /* CSV output; NULL = none */
-    const char *svg;       /* SVG output; NULL = none */
-    char self[4096];       /* this program's path */
+    bh_opts_t opt;                            /* the command line (harness.h) */
     bool cell_on[BP_NCELL];                   /* cells measured in this run */
     double *ns[BP_NCELL][BP_NCOMP];           /* samples, reps of them (NULL = not run) */
     double rss[BP_NCELL][BP_NCOMP];           /* peak RSS in KiB, median */
@@ -305,88 +291,66 @@ typedef struct bp_run {
 
 static size_t bp_cell(size_t w, size_t s) { return w * BP_NSIZE + s; }
 
+/* What a worker's line must hold, and its sensible bounds. */
+static const bh_line_spec_t bp_line = {"ns_per_pair", 1e-3, 1e6, "pairs", 1e9};
+
 /* Runs one worker; returns its ns per pair and peak RSS, or dies. */
 static double bp_measure(const bp_run_t *r, const bp_comp_t *c, size_t w, size_t s, double *rss)
 {
     char size[32], n[32], out[512];
-    size_t pairs = r->quick ? (w == 0 ? 200000 : 100000) : bp_workloads[w].n_full;
+    size_t pairs = r->opt.quick ? (w == 0 ? 200000 : 100000) : bp_workloads[w].n_full;
     snprintf(size, sizeof size, "%zu", bp_sizes[s]);
     snprintf(n, sizeof n, "%zu", pairs);
-    char *argv[] = {(char *)r->self, (char *)"--worker", (char *)c->alloc, (char *)bp_workloads[w].name,
+    char *argv[] = {(char *)r->opt.self, (char *)"--worker", (char *)c->alloc, (char *)bp_workloads[w].name,
                     size, n, NULL};
-    bh_child_t child = {argv, c->lib ? c->preload : NULL, r->quick ? 30 : 300};
-    if (!bh_run(&child, out, sizeof out))
-        exit(1);
-    double ns = 0, kib = 0, done = 0;
-    char who[64];
-    if (!bh_one_line(out) || !bh_field_number(out, "ns_per_pair", 1e-3, 1e6, &ns) ||
-        !bh_field_number(out, "peak_rss_kib", 1, 1e9, &kib) || !bh_field_number(out, "pairs", 1, 1e13, &done) ||
-        done < (double)pairs || !bh_field(out, "malloc", who, sizeof who))
-        bh_die("worker %s %s %zu printed nonsense: \"%s\"", c->name, bp_workloads[w].name, bp_sizes[s], out);
-    if (strcmp(who, c->identity) != 0)
-        bh_die("worker for %s runs on %s's malloc: the preload did not take effect", c->name, who);
-    *rss = kib;
-    return ns;
-}
-
-/* Probes each competitor (harness.h), and names the versions of the two
- * that are not a preloaded malloc. */
-static void bp_probe_all(void)
-{
-    bh_probe_all(bp_comps, BP_NCOMP);
-    snprintf(bp_comps[BP_GS].version, sizeof bp_comps[BP_GS].version, "GLib %u.%u.%u", glib_major_version,
-             glib_minor_version, glib_micro_version);
-    snprintf(bp_comps[BP_PL].version, sizeof bp_comps[BP_PL].version, "slabcraft");
-    if (bp_comps[BP_GS].present)
-        printf("%-9s: %s, g_slice_alloc/g_slice_free1, G_SLICE unset\n", "gslice", bp_comps[BP_GS].version);
+    return bh_measure(c, argv, r->opt.quick ? 30 : 300, &bp_line, pairs, rss, out, sizeof out);
 }
 
 /* Prints one cell's table. */
 static void bp_print_cell(const bp_run_t *r, size_t w, size_t s)
 {
     size_t c0 = bp_cell(w, s);
-    double base = r->med[c0][BP_GLIBC];
-    printf("\n%s, %zu B: ns per alloc+free pair (median of %zu%s)\n", bp_workloads[w].name, bp_sizes[s], r->reps,
-           r->quick ? ", no warm-up" : " after 1 warm-up round");
-    printf("  %-10s %9s %9s %9s %9s %12s\n", "allocator", "median", "min", "max", "vs glibc", "peak RSS KiB");
-    for (size_t i = 0; i < BP_NCOMP; i++) {
-        if (r->ns[c0][i] == NULL)
-            continue;
-        printf("  %-10s %9.2f %9.2f %9.2f %8.2fx %12.0f\n", bp_comps[i].name, r->med[c0][i], r->lo[c0][i],
-               r->hi[c0][i], base / r->med[c0][i], r->rss[c0][i]);
-    }
+    char what[64];
+    snprintf(what, sizeof what, "%s, %zu B", bp_workloads[w].name, bp_sizes[s]);
+    bh_cell_head(what, r->opt.reps, r->opt.quick);
+    for (size_t i = 0; i < BP_NCOMP; i++)
+        if (r->ns[c0][i] != NULL)
+            bh_cell_row(bp_comps[i].name, r->med[c0][i], r->lo[c0][i], r->hi[c0][i], r->med[c0][BP_GLIBC],
+                        r->rss[c0][i]);
     fflush(stdout);
+}
+
+/* The cell bp_rounds_measure() measures. */
+typedef struct bp_at {
+    const bp_run_t *r; /* the run */
+    size_t w;          /* workload */
+    size_t s;          /* size */
+} bp_at_t;
+
+/* One measurement of competitor i for bh_rounds(): ns per pair, peak RSS. */
+static void bp_rounds_measure(void *ctx, size_t i, double *v)
+{
+    const bp_at_t *at = ctx;
+    v[0] = bp_measure(at->r, &bp_comps[i], at->w, at->s, &v[1]);
 }
 
 /* Measures one cell: a warm-up round (full runs), then reps rounds, each
  * round running every competitor once in turn. */
 static void bp_run_cell(bp_run_t *r, size_t w, size_t s)
 {
-    size_t c0 = bp_cell(w, s), warm = r->quick ? 0 : 1;
-    double rss[BP_NCOMP][64];
+    size_t c0 = bp_cell(w, s);
+    bool on[BP_NCOMP];
+    static double sample[BP_NCOMP][BH_NQ][64];
     for (size_t i = 0; i < BP_NCOMP; i++)
-        if (bp_comps[i].present)
-            r->ns[c0][i] = bh_xmalloc(r->reps * sizeof(double));
-    for (size_t rep = 0; rep < warm + r->reps; rep++) {
-        for (size_t i = 0; i < BP_NCOMP; i++) {
-            if (!bp_comps[i].present)
-                continue;
-            double kib, ns = bp_measure(r, &bp_comps[i], w, s, &kib);
-            if (rep >= warm) {
-                r->ns[c0][i][rep - warm] = ns;
-                rss[i][rep - warm] = kib;
-            }
-        }
-    }
+        on[i] = bp_comps[i].present;
+    bh_rounds(BP_NCOMP, on, r->opt.quick, r->opt.reps, bp_rounds_measure, &(bp_at_t){r, w, s}, sample);
     for (size_t i = 0; i < BP_NCOMP; i++) {
-        if (r->ns[c0][i] == NULL)
+        if (!on[i])
             continue;
-        double v[64];
-        memcpy(v, r->ns[c0][i], r->reps * sizeof(double));
-        r->med[c0][i] = bh_median(v, r->reps);
-        r->lo[c0][i] = v[0];
-        r->hi[c0][i] = v[r->reps - 1];
-        r->rss[c0][i] = bh_median(rss[i], r->reps);
+        r->ns[c0][i] = bh_xmalloc(r->opt.reps * sizeof(double));
+        memcpy(r->ns[c0][i], sample[i][0], r->opt.reps * sizeof(double));
+        bh_stats(r->ns[c0][i], r->opt.reps, &r->med[c0][i], &r->lo[c0][i], &r->hi[c0][i]);
+        r->rss[c0][i] = bh_median(sample[i][1], r->opt.reps);
     }
     bp_print_cell(r, w, s);
 }
@@ -394,12 +358,7 @@ static void bp_run_cell(bp_run_t *r, size_t w, size_t s)
 /* The matrix of ratios to glibc, all cells at a glance. */
 static void bp_print_summary(const bp_run_t *r)
 {
-    printf("\nSpeed relative to glibc (glibc median / median; > 1 = faster than glibc)\n");
-    printf("  %-18s", "workload, size");
-    for (size_t i = 0; i < BP_NCOMP; i++)
-        if (bp_comps[i].present)
-            printf(" %9s", bp_comps[i].name);
-    printf(" %12s\n", "pool ns/pair");
+    bh_summary_head(bp_comps, BP_NCOMP, 18, "workload, size", "pool ns/pair");
     for (size_t c0 = 0; c0 < BP_NCELL; c0++) {
         if (!r->cell_on[c0])
             continue;
@@ -418,7 +377,7 @@ static void bp_print_summary(const bp_run_t *r)
  * callgrind itself failed). */
 static double bp_instructions(const bp_run_t *r, const bp_comp_t *c, size_t n, bool *ran)
 {
-    char *argv[] = {(char *)r->self, (char *)"--worker", (char *)c->alloc, (char *)"pair", (char *)"64", NULL,
+    char *argv[] = {(char *)r->opt.self, (char *)"--worker", (char *)c->alloc, (char *)"pair", (char *)"64", NULL,
                     NULL};
     return bh_callgrind_slope(argv, 5, n, c->lib ? c->preload : NULL, c->toggles, 300, ran);
 }
@@ -433,14 +392,9 @@ static void bp_count_instructions(bp_run_t *r)
     static const size_t order[BP_NCOMP] = {BP_PL, BP_GLIBC, BP_JE, BP_MI, BP_TC, BP_GS};
     for (size_t i = 0; i < BP_NCOMP; i++)
         r->instr[i] = NAN;
-    char vg[4096];
-    if (!r->callgrind)
+    if (!bh_callgrind_ready(r->opt.callgrind))
         return;
-    if (!bh_which("valgrind", vg, sizeof vg)) {
-        printf("\nnote: valgrind not found, no instruction counts\n");
-        return;
-    }
-    size_t n = r->quick ? 2000 : 100000;
+    size_t n = r->opt.quick ? 2000 : 100000;
     printf("\nInstructions per alloc+free pair (callgrind; pair workload, 64 B; counted inside the\n"
            "alloc and free functions only; (count(%zu pairs) - count(%zu pairs)) / %zu)\n",
            2 * n, n, n);
@@ -464,7 +418,7 @@ static void bp_count_instructions(bp_run_t *r)
             printf("  %-10s %9.2f   (%s + %s)\n", bp_comps[i].name, r->instr[i], bp_comps[i].toggles[0],
                    bp_comps[i].toggles[1]);
         fflush(stdout);
-        if (r->quick && i == BP_PL && isnan(r->instr[i]))
+        if (r->opt.quick && i == BP_PL && isnan(r->instr[i]))
             bh_die("callgrind ran but counted nothing in pool_alloc and pool_free");
     }
 }
@@ -501,7 +455,7 @@ static void bp_target(const bp_run_t *r, const char *label, size_t w, size_t vs,
 static void bp_print_targets(const bp_run_t *r)
 {
     printf("\nTargets (worst size counts)\n");
-    if (r->quick) {
+    if (r->opt.quick) {
         printf("  not evaluated in a quick run\n");
         return;
     }
@@ -516,85 +470,54 @@ static void bp_print_targets(const bp_run_t *r)
     bp_target(r, "T2 random-1e6, pool vs jemalloc: >= 1.5x", 3, BP_JE, false, 1.5);
 }
 
-/* Every sample as CSV: one row per cell and competitor. */
-static void bp_write_csv(const bp_run_t *r)
+/* Every sample as CSV: one row per cell and competitor (ctx: the run). */
+static void bp_write_csv(const void *ctx)
 {
-    FILE *f = fopen(r->csv, "w");
-    if (f == NULL)
-        bh_die("cannot write %s: %s", r->csv, strerror(errno));
-    fprintf(f, "workload,size_bytes,allocator,version,unit,reps,median_ns,min_ns,max_ns,ratio_vs_glibc,"
-               "peak_rss_kib,instructions_per_pair,samples_ns\n");
+    const bp_run_t *r = ctx;
+    FILE *f = bh_csv_open(r->opt.csv, "workload,size_bytes,allocator,version,unit,reps,median_ns,min_ns,max_ns,"
+                                      "ratio_vs_glibc,peak_rss_kib,instructions_per_pair,samples_ns\n");
     for (size_t c0 = 0; c0 < BP_NCELL; c0++) {
-        for (size_t i = 0; r->cell_on[c0] && i < BP_NCOMP; i++) {
-            if (r->ns[c0][i] == NULL)
+        for (size_t i = 0; i < BP_NCOMP; i++) {
+            if (r->ns[c0][i] == NULL) /* a cell not run, or a competitor missing */
                 continue;
             fprintf(f, "%s,%zu,%s,\"%s\",ns per alloc+free pair,%zu,%.4f,%.4f,%.4f,%.4f,%.0f,",
                     bp_workloads[c0 / BP_NSIZE].name, bp_sizes[c0 % BP_NSIZE], bp_comps[i].name,
-                    bp_comps[i].version, r->reps, r->med[c0][i], r->lo[c0][i], r->hi[c0][i],
+                    bp_comps[i].version, r->opt.reps, r->med[c0][i], r->lo[c0][i], r->hi[c0][i],
                     r->med[c0][BP_GLIBC] / r->med[c0][i], r->rss[c0][i]);
             if (!isnan(r->instr[i]) && c0 == bp_cell(0, 1))
                 fprintf(f, "%.2f", r->instr[i]);
             fputc(',', f);
-            for (size_t k = 0; k < r->reps; k++)
-                fprintf(f, "%s%.4f", k ? ";" : "", r->ns[c0][i][k]);
-            fputc('\n', f);
+            bh_csv_samples(f, r->ns[c0][i], r->opt.reps);
         }
     }
-    if (fclose(f) != 0)
-        bh_die("cannot write %s", r->csv);
-    printf("\nwrote %s\n", r->csv);
+    bh_csv_close(f, r->opt.csv);
 }
 
 /* The chart for the chapter: every cell's medians relative to glibc, on a
  * log2 axis (twice as fast and twice as slow look the same size), each bar
- * growing from the glibc line.  glibc itself is that line. */
-static void bp_write_svg(const bp_run_t *r)
+ * growing from the glibc line.  glibc itself is that line (ctx: the run). */
+static void bp_write_svg(const void *ctx)
 {
     static const char *const colour[BP_NCOMP] = {"#8c8c8c", "#4e79a7", "#59a14f", "#edc948", "#b07aa1", "#e15759"};
-    const char *glabel[BP_NCELL], *gsection[BP_NCELL], *sname[BP_NCOMP], *scolour[BP_NCOMP];
-    char sizes[BP_NCELL][16], subtitle[512], cpu[200];
+    const bp_run_t *r = ctx;
+    const char *glabel[BP_NCELL], *gsection[BP_NCELL];
+    char sizes[BP_NCELL][16];
     double value[BP_NCELL * BP_NCOMP];
-    size_t ng = 0, ns = 0, map[BP_NCOMP], pool_series = BP_NCOMP;
-    for (size_t i = 0; i < BP_NCOMP; i++)
-        if (bp_comps[i].present && i != BP_GLIBC) {
-            if (i == BP_PL)
-                pool_series = ns;
-            map[ns] = i;
-            scolour[ns] = colour[i];
-            sname[ns++] = bp_comps[i].name;
-        }
+    size_t ng = 0;
+    bh_series_t series;
+    bh_series_pick(&series, bp_comps, BP_GLIBC + 1, BP_NCOMP, BP_PL, colour);
     for (size_t c0 = 0; c0 < BP_NCELL; c0++) {
         if (!r->cell_on[c0])
             continue;
         snprintf(sizes[ng], sizeof sizes[ng], "%zu B", bp_sizes[c0 % BP_NSIZE]);
         glabel[ng] = sizes[ng];
         gsection[ng] = bp_workloads[c0 / BP_NSIZE].name;
-        for (size_t k = 0; k < ns; k++)
-            value[ng * ns + k] = r->med[c0][BP_GLIBC] / r->med[c0][map[k]];
+        for (size_t k = 0; k < series.n; k++)
+            value[ng * series.n + k] = r->med[c0][BP_GLIBC] / r->med[c0][series.map[k]];
         ng++;
     }
-    bh_cpuinfo("model name", cpu, sizeof cpu);
-    snprintf(subtitle, sizeof subtitle, "median of %zu run%s per bar; %s, %ld CPUs; %s", r->reps,
-             r->reps == 1 ? "" : "s", cpu, sysconf(_SC_NPROCESSORS_ONLN), BH_COMPILER);
-    bh_chart_t chart = {
-        .title = "Stage 01: alloc+free pairs, speed relative to glibc malloc (higher is faster)",
-        .subtitle = subtitle,
-        .y_label = "glibc time / allocator time (log scale)",
-        .groups = ng,
-        .group_label = glabel,
-        .group_section = gsection,
-        .series = ns,
-        .series_name = sname,
-        .series_colour = scolour,
-        .value = value,
-        .log_scale = true,
-        .reference = 1.0,
-        .reference_label = "glibc = 1",
-        .highlight = pool_series,
-    };
-    if (!bh_svg_write(r->svg, &chart))
-        bh_die("cannot write %s", r->svg);
-    printf("wrote %s\n", r->svg);
+    bh_ratio_chart(r->opt.svg, "Stage 01: alloc+free pairs, speed relative to glibc malloc (higher is faster)",
+                   r->opt.reps, ng, glabel, gsection, &series, value);
 }
 
 static _Noreturn void bp_usage(void)
@@ -605,46 +528,17 @@ static _Noreturn void bp_usage(void)
     exit(2);
 }
 
-static void bp_parse(bp_run_t *r, int argc, char **argv)
-{
-    r->callgrind = true;
-    r->reps = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--quick") == 0)
-            r->quick = true;
-        else if (strcmp(argv[i], "--no-callgrind") == 0)
-            r->callgrind = false;
-        else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
-            r->reps = bh_count(argv[++i], "--reps");
-        else if (strcmp(argv[i], "--csv") == 0 && i + 1 < argc)
-            r->csv = argv[++i];
-        else if (strcmp(argv[i], "--svg") == 0 && i + 1 < argc)
-            r->svg = argv[++i];
-        else
-            bp_usage();
-    }
-    if (r->reps == 0)
-        r->reps = r->quick ? 1 : 5;
-    if (r->reps > 64)
-        bh_die("--reps: at most 64");
-}
-
 static int bp_driver(int argc, char **argv)
 {
     static bp_run_t r;
-    bp_parse(&r, argc, argv);
-    bh_self_path(r.self, sizeof r.self);
-    uint64_t t0 = clock_now_ns();
-    printf("slabcraft stage 01 benchmark: pool vs general-purpose allocators%s\n", r.quick ? " (quick)" : "");
-    bh_print_environment(stdout);
-    bp_probe_all();
-    if (!bp_comps[BP_GLIBC].present || !bp_comps[BP_PL].present)
-        bh_die("glibc and pool must both run");
+    bh_parse_opts(&r.opt, argc, argv, NULL, NULL, bp_usage);
+    uint64_t t0 = bh_driver_begin(&r.opt, "stage 01 benchmark: pool vs general-purpose allocators");
+    bh_probe_local(bp_comps, BP_NCOMP, BP_GS, BP_PL);
     printf("\nEvery figure: nanoseconds per alloc+free pair.  random-L: one step = free a random live\n"
            "object and allocate its replacement (L objects stay live); batch-1000: 1000 allocations,\n"
            "then 1000 frees in allocation order.  Competitors interleaved within each round.\n");
     for (size_t c0 = 0; c0 < BP_NCELL; c0++)
-        r.cell_on[c0] = !r.quick || c0 == bp_cell(0, 1) || c0 == bp_cell(2, 1);
+        r.cell_on[c0] = !r.opt.quick || c0 == bp_cell(0, 1) || c0 == bp_cell(2, 1);
     for (size_t c0 = 0; c0 < BP_NCELL; c0++)
         for (size_t i = 0; i < BP_NCOMP; i++)
             r.med[c0][i] = NAN;
@@ -654,19 +548,10 @@ static int bp_driver(int argc, char **argv)
     bp_print_summary(&r);
     bp_count_instructions(&r);
     bp_print_targets(&r);
-    if (r.csv)
-        bp_write_csv(&r);
-    if (r.svg)
-        bp_write_svg(&r);
-    printf("\ntotal time: %.1f s\n", (double)(clock_now_ns() - t0) / 1e9);
-    return 0;
+    return bh_driver_end(&r.opt, t0, bp_write_csv, bp_write_svg, &r);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "--worker") == 0)
-        return bp_worker(argc, argv);
-    if (argc == 2 && strcmp(argv[1], "--probe") == 0)
-        return bh_probe_main();
-    return bp_driver(argc, argv);
+    return bh_main(argc, argv, bp_worker, bp_driver);
 }

@@ -466,22 +466,17 @@ static int bs_worker(int argc, char **argv)
 
 /* ---- the driver: competitors and cells ---------------------------------------- */
 
-/* The functions whose instructions are counted (see bench_pool.c: only the
- * instructions inside them and their callees count). */
+/* The functions whose instructions are counted for slabs (the others' are
+ * in harness.h; only the instructions inside them and their callees
+ * count). */
 static const char *const bs_tg_slabs[] = {"slabs_alloc", "slabs_free", NULL};
-static const char *const bs_tg_malloc[] = {"malloc", "free", NULL};
-static const char *const bs_tg_gslice[] = {"g_slice_alloc", "g_slice_free1", NULL};
 
 /* Competitors.  The last three release objects only in the release cell. */
 enum { BS_GLIBC, BS_JE, BS_MI, BS_TC, BS_GS, BS_SL, BS_SL_RESET, BS_SL_DESTROY, BS_SL_REGION, BS_NCOMP };
 #define BS_NSPEED BS_SL_RESET /* competitors of the speed cells: glibc .. slabs */
 
 static bh_comp_t bs_comps[BS_NCOMP] = {
-    {"glibc", "malloc", NULL, NULL, "glibc", bs_tg_malloc, false, "", ""},
-    {"jemalloc", "malloc", "libjemalloc.so.2", "BENCH_JEMALLOC", "jemalloc", bs_tg_malloc, false, "", ""},
-    {"mimalloc", "malloc", "libmimalloc.so.2", "BENCH_MIMALLOC", "mimalloc", bs_tg_malloc, false, "", ""},
-    {"tcmalloc", "malloc", "libtcmalloc_minimal.so.4", "BENCH_TCMALLOC", "tcmalloc", bs_tg_malloc, false, "", ""},
-    {"gslice", "gslice", NULL, NULL, "glibc", bs_tg_gslice, false, "", ""},
+    BH_GENERAL_COMPETITORS,
     {"slabs", "slabs", NULL, NULL, "glibc", bs_tg_slabs, false, "", ""},
     {"slabs_reset", "slabs-reset", NULL, NULL, "glibc", bs_tg_slabs, false, "", ""},
     {"slabs_destroy", "slabs-destroy", NULL, NULL, "glibc", bs_tg_slabs, false, "", ""},
@@ -513,6 +508,13 @@ typedef struct bs_cell {
 
 #define BS_N 2000000 /* ops per measurement of the speed cells */
 
+/* The per-size cells of one pattern, 16 B to 1 KiB; q64 is the 64 B cell's
+ * ops in a quick run (0 = not in it). */
+#define BS_SIZE_CELLS(pattern, q64)                                                                      \
+    {BS_SIZES, pattern, "16", BS_N, 0}, {BS_SIZES, pattern, "32", BS_N, 0}, {BS_SIZES, pattern, "64", BS_N, q64}, \
+    {BS_SIZES, pattern, "128", BS_N, 0}, {BS_SIZES, pattern, "256", BS_N, 0},                            \
+    {BS_SIZES, pattern, "512", BS_N, 0}, {BS_SIZES, pattern, "1024", BS_N, 0}
+
 static const bs_cell_t bs_cells[] = {
     {BS_MIXED, "pair", "uniform", BS_N, 0},
     {BS_MIXED, "pair", "skewed", BS_N, 0},
@@ -522,27 +524,9 @@ static const bs_cell_t bs_cells[] = {
     {BS_MIXED, "random-1e4", "skewed", BS_N, 0},
     {BS_MIXED, "random-1e6", "uniform", 1000000, 0},
     {BS_MIXED, "random-1e6", "skewed", 1000000, 0},
-    {BS_SIZES, "pair", "16", BS_N, 0},
-    {BS_SIZES, "pair", "32", BS_N, 0},
-    {BS_SIZES, "pair", "64", BS_N, 200000},
-    {BS_SIZES, "pair", "128", BS_N, 0},
-    {BS_SIZES, "pair", "256", BS_N, 0},
-    {BS_SIZES, "pair", "512", BS_N, 0},
-    {BS_SIZES, "pair", "1024", BS_N, 0},
-    {BS_SIZES, "batch-1000", "16", BS_N, 0},
-    {BS_SIZES, "batch-1000", "32", BS_N, 0},
-    {BS_SIZES, "batch-1000", "64", BS_N, 0},
-    {BS_SIZES, "batch-1000", "128", BS_N, 0},
-    {BS_SIZES, "batch-1000", "256", BS_N, 0},
-    {BS_SIZES, "batch-1000", "512", BS_N, 0},
-    {BS_SIZES, "batch-1000", "1024", BS_N, 0},
-    {BS_SIZES, "random-1e4", "16", BS_N, 0},
-    {BS_SIZES, "random-1e4", "32", BS_N, 0},
-    {BS_SIZES, "random-1e4", "64", BS_N, 0},
-    {BS_SIZES, "random-1e4", "128", BS_N, 0},
-    {BS_SIZES, "random-1e4", "256", BS_N, 0},
-    {BS_SIZES, "random-1e4", "512", BS_N, 0},
-    {BS_SIZES, "random-1e4", "1024", BS_N, 0},
+    BS_SIZE_CELLS("pair", 200000),
+    BS_SIZE_CELLS("batch-1000", 0),
+    BS_SIZE_CELLS("random-1e4", 0),
     {BS_RELEASE, "release", "uniform", 1000000, 100000},
 };
 #define BS_NCELL (sizeof bs_cells / sizeof bs_cells[0])
@@ -581,13 +565,9 @@ static const char *const bs_instr_cells[][2] = {{"pair", "64"}, {"pair", "unifor
 
 /* The driver's options and results. */
 typedef struct bs_state {
-    bool quick;              /* smoke run: three cells, small N, one repetition */
-    bool callgrind;          /* count instructions if valgrind is there */
+    bh_opts_t opt;           /* the command line (harness.h); opt.svg: the mixed-size chart */
     bool replay;             /* run tools/replay on the traces */
-    size_t reps;             /* measured repetitions per cell and competitor */
-    const char *csv;         /* CSV output; NULL = none */
-    const char *svg;         /* SVG output (mixed sizes); NULL = none */
-    char self[4096];         /* this program's path */
+    const char *trace_dir;   /* the directory of the traces (--traces) */
     bool cell_on[BS_NCELL];  /* cells measured in this run */
     bs_result_t res[BS_NCELL][BS_NCOMP]; /* results */
     double instr[BS_NINSTR][BS_NSPEED]; /* instructions per pair, bs_instr_cells order; NAN = not counted */
@@ -602,27 +582,21 @@ static bool bs_in_cell(size_t c, size_t i)
     return bs_comps[i].present && (i < BS_NSPEED || bs_cells[c].section == BS_RELEASE);
 }
 
+/* What a worker's line must hold, and its sensible bounds. */
+static const bh_line_spec_t bs_line = {"ns_per_op", 1e-6, 1e7, "ops", 1e10};
+
 /* Runs one worker; returns its ns per op, peak RSS, U and the destroy-only
  * time (NAN if the worker reports none). */
 static double bs_measure(const bs_state_t *st, size_t c, size_t i, double *rss, double *util, double *part)
 {
     const bh_comp_t *comp = &bs_comps[i];
     const bs_cell_t *cell = &bs_cells[c];
-    char n[32], out[512], who[64];
-    size_t ops = st->quick ? cell->n_quick : cell->n_full;
+    char n[32], out[512];
+    size_t ops = st->opt.quick ? cell->n_quick : cell->n_full;
     snprintf(n, sizeof n, "%zu", ops);
-    char *argv[] = {(char *)st->self, (char *)"--worker", (char *)comp->alloc, (char *)cell->pattern,
+    char *argv[] = {(char *)st->opt.self, (char *)"--worker", (char *)comp->alloc, (char *)cell->pattern,
                     (char *)cell->sizes, n, NULL};
-    bh_child_t child = {argv, comp->lib ? comp->preload : NULL, st->quick ? 60 : 300};
-    if (!bh_run(&child, out, sizeof out))
-        exit(1);
-    double ns = 0, done = 0;
-    if (!bh_one_line(out) || !bh_field_number(out, "ns_per_op", 1e-6, 1e7, &ns) ||
-        !bh_field_number(out, "peak_rss_kib", 1, 1e10, rss) || !bh_field_number(out, "ops", 1, 1e13, &done) ||
-        done < (double)ops || !bh_field(out, "malloc", who, sizeof who))
-        bh_die("worker %s %s %s printed nonsense: \"%s\"", comp->name, cell->pattern, cell->sizes, out);
-    if (strcmp(who, comp->identity) != 0)
-        bh_die("worker for %s runs on %s's malloc: the preload did not take effect", comp->name, who);
+    double ns = bh_measure(comp, argv, st->opt.quick ? 60 : 300, &bs_line, ops, rss, out, sizeof out);
     *util = NAN;
     if (strstr(out, " util=") && !bh_field_number(out, "util", 1e-3, 1, util))
         bh_die("worker %s %s %s printed a bad util: \"%s\"", comp->name, cell->pattern, cell->sizes, out);
@@ -636,41 +610,42 @@ static double bs_measure(const bs_state_t *st, size_t c, size_t i, double *rss, 
  * the destroy-only time. */
 static void bs_summarise(bs_result_t *r, double *rss, double *util, double *part, size_t reps)
 {
-    double v[64];
-    memcpy(v, r->ns, reps * sizeof *v);
-    r->med = bh_median(v, reps);
-    r->lo = v[0];
-    r->hi = v[reps - 1];
+    bh_stats(r->ns, reps, &r->med, &r->lo, &r->hi);
     r->rss = bh_median(rss, reps);
     r->util = isnan(util[0]) ? NAN : bh_median(util, reps);
     r->part = isnan(part[0]) ? NAN : bh_median(part, reps);
+}
+
+/* The cell bs_rounds_measure() measures. */
+typedef struct bs_at {
+    const bs_state_t *st; /* the run */
+    size_t c;             /* the cell */
+} bs_at_t;
+
+/* One measurement of competitor i for bh_rounds(): ns per op, peak RSS, U
+ * and the destroy-only time. */
+static void bs_rounds_measure(void *ctx, size_t i, double *v)
+{
+    const bs_at_t *at = ctx;
+    v[0] = bs_measure(at->st, at->c, i, &v[1], &v[2], &v[3]);
 }
 
 /* Measures one cell: a warm-up round (full runs), then reps rounds, each
  * round running every competitor once in turn (A B C A B C ...). */
 static void bs_run_cell(bs_state_t *st, size_t c)
 {
-    size_t warm = st->quick ? 0 : 1;
-    double rss[BS_NCOMP][64], util[BS_NCOMP][64], part[BS_NCOMP][64];
+    bool on[BS_NCOMP];
+    static double sample[BS_NCOMP][BH_NQ][64];
     for (size_t i = 0; i < BS_NCOMP; i++)
-        if (bs_in_cell(c, i))
-            st->res[c][i].ns = bh_xmalloc(st->reps * sizeof(double));
-    for (size_t rep = 0; rep < warm + st->reps; rep++) {
-        for (size_t i = 0; i < BS_NCOMP; i++) {
-            if (!bs_in_cell(c, i))
-                continue;
-            double kib, u, d, ns = bs_measure(st, c, i, &kib, &u, &d);
-            if (rep >= warm) {
-                st->res[c][i].ns[rep - warm] = ns;
-                rss[i][rep - warm] = kib;
-                util[i][rep - warm] = u;
-                part[i][rep - warm] = d;
-            }
-        }
+        on[i] = bs_in_cell(c, i);
+    bh_rounds(BS_NCOMP, on, st->opt.quick, st->opt.reps, bs_rounds_measure, &(bs_at_t){st, c}, sample);
+    for (size_t i = 0; i < BS_NCOMP; i++) {
+        if (!on[i])
+            continue;
+        st->res[c][i].ns = bh_xmalloc(st->opt.reps * sizeof(double));
+        memcpy(st->res[c][i].ns, sample[i][0], st->opt.reps * sizeof(double));
+        bs_summarise(&st->res[c][i], sample[i][1], sample[i][2], sample[i][3], st->opt.reps);
     }
-    for (size_t i = 0; i < BS_NCOMP; i++)
-        if (st->res[c][i].ns)
-            bs_summarise(&st->res[c][i], rss[i], util[i], part[i], st->reps);
 }
 
 /* The best (lowest median) general malloc of cell c; BS_NCOMP if none ran. */
@@ -699,16 +674,13 @@ static const char *bs_sizes_label(const char *sizes, char *buf, size_t size)
  * speed relative to glibc and peak RSS. */
 static void bs_print_mixed_cell(const bs_state_t *st, size_t c)
 {
-    char buf[32];
+    char buf[32], what[96];
     const bs_result_t *r = st->res[c];
-    printf("\n%s, %s: ns per alloc+free pair (median of %zu%s)\n", bs_cells[c].pattern,
-           bs_sizes_label(bs_cells[c].sizes, buf, sizeof buf), st->reps,
-           st->quick ? ", no warm-up" : " after 1 warm-up round");
-    printf("  %-10s %9s %9s %9s %9s %12s\n", "allocator", "median", "min", "max", "vs glibc", "peak RSS KiB");
+    snprintf(what, sizeof what, "%s, %s", bs_cells[c].pattern, bs_sizes_label(bs_cells[c].sizes, buf, sizeof buf));
+    bh_cell_head(what, st->opt.reps, st->opt.quick);
     for (size_t i = 0; i < BS_NSPEED; i++)
         if (r[i].ns)
-            printf("  %-10s %9.2f %9.2f %9.2f %8.2fx %12.0f\n", bs_comps[i].name, r[i].med, r[i].lo, r[i].hi,
-                   r[BS_GLIBC].med / r[i].med, r[i].rss);
+            bh_cell_row(bs_comps[i].name, r[i].med, r[i].lo, r[i].hi, r[BS_GLIBC].med, r[i].rss);
     if (r[BS_SL].ns && !isnan(r[BS_SL].util))
         printf("  slabs utilisation at the end (live requested bytes / peak bytes from the source): %.3f\n",
                r[BS_SL].util);
@@ -726,7 +698,7 @@ static void bs_print_sizes(const bs_state_t *st, const char *pattern)
         const bs_result_t *r = st->res[c];
         if (!header) {
             printf("\n%s by object size: median ns per alloc+free pair (%zu rep%s; min and max in the CSV)\n",
-                   pattern, st->reps, st->reps == 1 ? "" : "s");
+                   pattern, st->opt.reps, st->opt.reps == 1 ? "" : "s");
             printf("  %-7s", "size");
             for (size_t i = 0; i < BS_NSPEED; i++)
                 if (bs_comps[i].present)
@@ -748,9 +720,9 @@ static void bs_print_sizes(const bs_state_t *st, const char *pattern)
 static void bs_print_release(const bs_state_t *st, size_t c)
 {
     const bs_result_t *r = st->res[c];
-    double n = (double)(st->quick ? bs_cells[c].n_quick : bs_cells[c].n_full);
+    double n = (double)(st->opt.quick ? bs_cells[c].n_quick : bs_cells[c].n_full);
     printf("\nReleasing %.0f live objects (uniform 16 B-1 KiB; allocated untimed): ms for all of them\n"
-           "(median of %zu%s)\n", n, st->reps, st->quick ? ", no warm-up" : " after 1 warm-up round");
+           "(median of %zu%s)\n", n, st->opt.reps, bh_warmup_note(st->opt.quick));
     printf("  %-22s %10s %10s %10s %12s %12s\n", "how", "median ms", "min ms", "max ms", "ns/object",
            "vs glibc");
     for (size_t i = 0; i < BS_NCOMP; i++)
@@ -767,12 +739,7 @@ static void bs_print_release(const bs_state_t *st, size_t c)
 /* The matrix of ratios to glibc, every speed cell at a glance. */
 static void bs_print_summary(const bs_state_t *st)
 {
-    printf("\nSpeed relative to glibc (glibc median / median; > 1 = faster than glibc)\n");
-    printf("  %-30s", "pattern, sizes");
-    for (size_t i = 0; i < BS_NSPEED; i++)
-        if (bs_comps[i].present)
-            printf(" %9s", bs_comps[i].name);
-    printf(" %12s\n", "slabs ns/op");
+    bh_summary_head(bs_comps, BS_NSPEED, 30, "pattern, sizes", "slabs ns/op");
     for (size_t c = 0; c < BS_NCELL; c++) {
         if (!st->cell_on[c] || bs_cells[c].section == BS_RELEASE)
             continue;
@@ -798,18 +765,13 @@ static void bs_print_summary(const bs_state_t *st)
 static void bs_count_instructions(bs_state_t *st)
 {
     static const size_t order[BS_NSPEED] = {BS_SL, BS_GLIBC, BS_JE, BS_MI, BS_TC, BS_GS};
-    size_t cells = st->quick ? 1 : BS_NINSTR;
-    char vg[4096];
+    size_t cells = st->opt.quick ? 1 : BS_NINSTR;
     for (size_t k = 0; k < BS_NINSTR; k++)
         for (size_t i = 0; i < BS_NSPEED; i++)
             st->instr[k][i] = NAN;
-    if (!st->callgrind)
+    if (!bh_callgrind_ready(st->opt.callgrind))
         return;
-    if (!bh_which("valgrind", vg, sizeof vg)) {
-        printf("\nnote: valgrind not found, no instruction counts\n");
-        return;
-    }
-    size_t n = st->quick ? 2000 : 100000;
+    size_t n = st->opt.quick ? 2000 : 100000;
     printf("\nInstructions per alloc+free pair (callgrind; counted inside the alloc and free functions and\n"
            "their callees only; (count(%zu pairs) - count(%zu pairs)) / %zu)\n", 2 * n, n, n);
     printf("  %-10s", "allocator");
@@ -820,14 +782,14 @@ static void bs_count_instructions(bs_state_t *st)
         printf(" %20s", head);
     }
     printf("\n");
-    for (size_t o = 0; o < (st->quick ? 1 : BS_NSPEED); o++) {
+    for (size_t o = 0; o < (st->opt.quick ? 1 : BS_NSPEED); o++) {
         size_t i = order[o];
         if (!bs_comps[i].present)
             continue;
         printf("  %-10s", bs_comps[i].name);
         for (size_t k = 0; k < cells; k++) {
             bool ran = true;
-            char *argv[] = {st->self, (char *)"--worker", (char *)bs_comps[i].alloc, (char *)bs_instr_cells[k][0],
+            char *argv[] = {st->opt.self, (char *)"--worker", (char *)bs_comps[i].alloc, (char *)bs_instr_cells[k][0],
                             (char *)bs_instr_cells[k][1], NULL, NULL};
             st->instr[k][i] = bh_callgrind_slope(argv, 5, n, bs_comps[i].lib ? bs_comps[i].preload : NULL,
                                                  bs_comps[i].toggles, 300, &ran);
@@ -837,7 +799,7 @@ static void bs_count_instructions(bs_state_t *st)
             }
             printf(" %20.2f", st->instr[k][i]);
             fflush(stdout);
-            if (st->quick && i == BS_SL && isnan(st->instr[k][i]))
+            if (st->opt.quick && i == BS_SL && isnan(st->instr[k][i]))
                 bh_die("callgrind ran but counted nothing in slabs_alloc and slabs_free");
         }
         printf("   (%s + %s)\n", bs_comps[i].toggles[0], bs_comps[i].toggles[1]);
@@ -850,7 +812,7 @@ static void bs_count_instructions(bs_state_t *st)
  * bench directory this program lives in. */
 static void bs_replay_path(const bs_state_t *st, char *out, size_t size)
 {
-    snprintf(out, size, "%s", st->self);
+    snprintf(out, size, "%s", st->opt.self);
     for (int up = 0; up < 2; up++) {
         char *slash = strrchr(out, '/');
         if (slash)
@@ -932,7 +894,7 @@ static void bs_replay_all(bs_state_t *st, const char *dir)
         const char *name = names[i]->d_name;
         size_t len = strlen(name);
         bool trace = len > 4 && strcmp(name + len - 4, ".rep") == 0 && st->traces < BS_MAXTRACE &&
-                     !(st->quick && st->traces == 1);
+                     !(st->opt.quick && st->traces == 1);
         if (trace) {
             char path[4096];
             bs_trace_t *t = &st->trace[st->traces];
@@ -1058,7 +1020,7 @@ static void bs_target_util_release(const bs_state_t *st)
 static void bs_print_targets(const bs_state_t *st)
 {
     printf("\nTargets\n");
-    if (st->quick) {
+    if (st->opt.quick) {
         printf("  not evaluated in a quick run\n");
         return;
     }
@@ -1072,14 +1034,13 @@ static void bs_print_targets(const bs_state_t *st)
 static const char *const bs_section_name[] = {"mixed", "sizes", "release"};
 
 /* Every measurement as CSV: one row per cell and competitor (ns per op and
- * every sample), then the instruction counts and the replay results. */
-static void bs_write_csv(const bs_state_t *st)
+ * every sample), then the instruction counts and the replay results (ctx:
+ * the run). */
+static void bs_write_csv(const void *ctx)
 {
-    FILE *f = fopen(st->csv, "w");
-    if (f == NULL)
-        bh_die("cannot write %s: %s", st->csv, strerror(errno));
-    fprintf(f, "section,pattern,sizes,allocator,version,unit,reps,median,min,max,ratio_vs_glibc,peak_rss_kib,"
-               "slabs_util,destroy_only_ns,samples\n");
+    const bs_state_t *st = ctx;
+    FILE *f = bh_csv_open(st->opt.csv, "section,pattern,sizes,allocator,version,unit,reps,median,min,max,"
+                                       "ratio_vs_glibc,peak_rss_kib,slabs_util,destroy_only_ns,samples\n");
     for (size_t c = 0; c < BS_NCELL; c++) {
         for (size_t i = 0; st->cell_on[c] && i < BS_NCOMP; i++) {
             const bs_result_t *r = &st->res[c][i];
@@ -1088,16 +1049,14 @@ static void bs_write_csv(const bs_state_t *st)
             fprintf(f, "%s,%s,%s,%s,\"%s\",%s,%zu,%.4f,%.4f,%.4f,%.4f,%.0f,", bs_section_name[bs_cells[c].section],
                     bs_cells[c].pattern, bs_cells[c].sizes, bs_comps[i].name, bs_comps[i].version,
                     bs_cells[c].section == BS_RELEASE ? "ns per object released" : "ns per alloc+free pair",
-                    st->reps, r->med, r->lo, r->hi, st->res[c][BS_GLIBC].med / r->med, r->rss);
+                    st->opt.reps, r->med, r->lo, r->hi, st->res[c][BS_GLIBC].med / r->med, r->rss);
             if (!isnan(r->util))
                 fprintf(f, "%.4f", r->util);
             fputc(',', f);
             if (!isnan(r->part))
                 fprintf(f, "%.4f", r->part);
             fputc(',', f);
-            for (size_t k = 0; k < st->reps; k++)
-                fprintf(f, "%s%.4f", k ? ";" : "", r->ns[k]);
-            fputc('\n', f);
+            bh_csv_samples(f, r->ns, st->opt.reps);
         }
     }
     for (size_t k = 0; k < BS_NINSTR; k++)
@@ -1117,9 +1076,7 @@ static void bs_write_csv(const bs_state_t *st)
                     tr->util[k]);
         }
     }
-    if (fclose(f) != 0)
-        bh_die("cannot write %s", st->csv);
-    printf("\nwrote %s\n", st->csv);
+    bh_csv_close(f, st->opt.csv);
 }
 
 /* One chart: the speed cells of one section, medians relative to glibc on a
@@ -1129,63 +1086,38 @@ static void bs_write_chart(const bs_state_t *st, enum bs_section sec, const char
 {
     static const char *const colour[BS_NSPEED] = {"#8c8c8c", "#4e79a7", "#59a14f", "#edc948", "#b07aa1",
                                                   "#e15759"};
-    const char *glabel[BS_NCELL], *gsection[BS_NCELL], *sname[BS_NSPEED], *scolour[BS_NSPEED];
-    char label[BS_NCELL][24], subtitle[512], cpu[200];
+    const char *glabel[BS_NCELL], *gsection[BS_NCELL];
+    char label[BS_NCELL][24];
     double value[BS_NCELL * BS_NSPEED];
-    size_t ng = 0, ns = 0, map[BS_NSPEED], hl = BS_NSPEED;
-    for (size_t i = BS_JE; i < BS_NSPEED; i++)
-        if (bs_comps[i].present) {
-            hl = i == BS_SL ? ns : hl;
-            map[ns] = i;
-            scolour[ns] = colour[i];
-            sname[ns++] = bs_comps[i].name;
-        }
+    size_t ng = 0;
+    bh_series_t series;
+    bh_series_pick(&series, bs_comps, BS_JE, BS_NSPEED, BS_SL, colour);
     for (size_t c = 0; c < BS_NCELL; c++) {
         if (!st->cell_on[c] || bs_cells[c].section != sec)
             continue;
         snprintf(label[ng], sizeof label[ng], sec == BS_SIZES ? "%s B" : "%s", bs_cells[c].sizes);
         glabel[ng] = label[ng];
         gsection[ng] = bs_cells[c].pattern;
-        for (size_t k = 0; k < ns; k++)
-            value[ng * ns + k] = st->res[c][BS_GLIBC].med / st->res[c][map[k]].med;
+        for (size_t k = 0; k < series.n; k++)
+            value[ng * series.n + k] = st->res[c][BS_GLIBC].med / st->res[c][series.map[k]].med;
         ng++;
     }
-    if (ng == 0)
-        return;
-    bh_cpuinfo("model name", cpu, sizeof cpu);
-    snprintf(subtitle, sizeof subtitle, "median of %zu run%s per bar; %s, %ld CPUs; %s", st->reps,
-             st->reps == 1 ? "" : "s", cpu, sysconf(_SC_NPROCESSORS_ONLN), BH_COMPILER);
-    bh_chart_t chart = {
-        .title = title,
-        .subtitle = subtitle,
-        .y_label = "glibc time / allocator time (log scale)",
-        .groups = ng,
-        .group_label = glabel,
-        .group_section = gsection,
-        .series = ns,
-        .series_name = sname,
-        .series_colour = scolour,
-        .value = value,
-        .log_scale = true,
-        .reference = 1.0,
-        .reference_label = "glibc = 1",
-        .highlight = hl,
-    };
-    if (!bh_svg_write(path, &chart))
-        bh_die("cannot write %s", path);
-    printf("wrote %s\n", path);
+    if (ng > 0)
+        bh_ratio_chart(path, title, st->opt.reps, ng, glabel, gsection, &series, value);
 }
 
-/* The two charts: the mixes to --svg FILE, the fixed sizes to FILE_sizes.svg. */
-static void bs_write_svg(const bs_state_t *st)
+/* The two charts: the mixes to --svg FILE, the fixed sizes to FILE_sizes.svg
+ * (ctx: the run). */
+static void bs_write_svg(const void *ctx)
 {
+    const bs_state_t *st = ctx;
     char sizes[4096];
-    size_t len = strlen(st->svg);
-    if (len > 4 && strcmp(st->svg + len - 4, ".svg") == 0)
-        snprintf(sizes, sizeof sizes, "%.*s_sizes.svg", (int)(len - 4), st->svg);
+    size_t len = strlen(st->opt.svg);
+    if (len > 4 && strcmp(st->opt.svg + len - 4, ".svg") == 0)
+        snprintf(sizes, sizeof sizes, "%.*s_sizes.svg", (int)(len - 4), st->opt.svg);
     else
-        snprintf(sizes, sizeof sizes, "%s_sizes.svg", st->svg);
-    bs_write_chart(st, BS_MIXED, st->svg,
+        snprintf(sizes, sizeof sizes, "%s_sizes.svg", st->opt.svg);
+    bs_write_chart(st, BS_MIXED, st->opt.svg,
                    "Stage 02: mixed sizes, alloc+free pairs, speed relative to glibc malloc (higher is faster)");
     bs_write_chart(st, BS_SIZES, sizes,
                    "Stage 02: one size at a time, speed relative to glibc malloc (higher is faster)");
@@ -1202,47 +1134,25 @@ static _Noreturn void bs_usage(void)
     exit(2);
 }
 
-static const char *bs_parse(bs_state_t *st, int argc, char **argv)
+/* This program's own options for bh_parse_opts() (ctx: the run):
+ * --no-replay and --traces DIR. */
+static bool bs_parse_own(void *ctx, int argc, char **argv, int *i)
 {
-    const char *traces = "tools/traces";
-    st->callgrind = st->replay = true;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--quick") == 0)
-            st->quick = true;
-        else if (strcmp(argv[i], "--no-callgrind") == 0)
-            st->callgrind = false;
-        else if (strcmp(argv[i], "--no-replay") == 0)
-            st->replay = false;
-        else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
-            st->reps = bh_count(argv[++i], "--reps");
-        else if (strcmp(argv[i], "--csv") == 0 && i + 1 < argc)
-            st->csv = argv[++i];
-        else if (strcmp(argv[i], "--svg") == 0 && i + 1 < argc)
-            st->svg = argv[++i];
-        else if (strcmp(argv[i], "--traces") == 0 && i + 1 < argc)
-            traces = argv[++i];
-        else
-            bs_usage();
-    }
-    if (st->reps == 0)
-        st->reps = st->quick ? 1 : 5;
-    if (st->reps > 64)
-        bh_die("--reps: at most 64");
-    return traces;
+    bs_state_t *st = ctx;
+    if (strcmp(argv[*i], "--no-replay") == 0)
+        st->replay = false;
+    else if (strcmp(argv[*i], "--traces") == 0 && *i + 1 < argc)
+        st->trace_dir = argv[++*i];
+    else
+        return false;
+    return true;
 }
 
-/* Probes the competitors and prints what runs. */
-static void bs_probe_all(void)
+static void bs_parse(bs_state_t *st, int argc, char **argv)
 {
-    bh_probe_all(bs_comps, BS_NCOMP);
-    snprintf(bs_comps[BS_GS].version, sizeof bs_comps[BS_GS].version, "GLib %u.%u.%u", glib_major_version,
-             glib_minor_version, glib_micro_version);
-    for (size_t i = BS_SL; i < BS_NCOMP; i++)
-        snprintf(bs_comps[i].version, sizeof bs_comps[i].version, "slabcraft");
-    if (bs_comps[BS_GS].present)
-        printf("%-9s: %s, g_slice_alloc/g_slice_free1, G_SLICE unset\n", "gslice", bs_comps[BS_GS].version);
-    if (!bs_comps[BS_GLIBC].present || !bs_comps[BS_SL].present)
-        bh_die("glibc and slabs must both run");
+    st->trace_dir = "tools/traces";
+    st->replay = true;
+    bh_parse_opts(&st->opt, argc, argv, bs_parse_own, st, bs_usage);
 }
 
 /* True if c is the last cell of its per-size table that this run measures. */
@@ -1258,7 +1168,7 @@ static bool bs_last_of_table(const bs_state_t *st, size_t c)
 static void bs_run_all(bs_state_t *st)
 {
     for (size_t c = 0; c < BS_NCELL; c++) {
-        st->cell_on[c] = !st->quick || bs_cells[c].n_quick > 0;
+        st->cell_on[c] = !st->opt.quick || bs_cells[c].n_quick > 0;
         for (size_t i = 0; i < BS_NCOMP; i++)
             st->res[c][i].med = st->res[c][i].util = st->res[c][i].part = NAN;
     }
@@ -1278,13 +1188,9 @@ static void bs_run_all(bs_state_t *st)
 static int bs_driver(int argc, char **argv)
 {
     static bs_state_t st;
-    const char *traces = bs_parse(&st, argc, argv);
-    bh_self_path(st.self, sizeof st.self);
-    uint64_t t0 = clock_now_ns();
-    printf("slabcraft stage 02 benchmark: slab classes vs general-purpose allocators%s\n",
-           st.quick ? " (quick)" : "");
-    bh_print_environment(stdout);
-    bs_probe_all();
+    bs_parse(&st, argc, argv);
+    uint64_t t0 = bh_driver_begin(&st.opt, "stage 02 benchmark: slab classes vs general-purpose allocators");
+    bh_probe_local(bs_comps, BS_NCOMP, BS_GS, BS_SL);
     printf("\nEvery speed figure: nanoseconds per alloc+free pair; slabs with its default configuration\n"
            "(classes from 16 B by x1.25, 64 KiB slabs).  Sizes: uniform = 16 B-1 KiB, each size equally\n"
            "likely; skewed = 70 %% 16-64 B, 25 %% 65-256 B, 5 %% 257-1024 B; or one fixed size.  pair: alloc\n"
@@ -1293,22 +1199,13 @@ static int bs_driver(int argc, char **argv)
     bs_run_all(&st);
     bs_print_summary(&st);
     bs_count_instructions(&st);
-    bs_replay_all(&st, traces);
+    bs_replay_all(&st, st.trace_dir);
     bs_print_replay(&st);
     bs_print_targets(&st);
-    if (st.csv)
-        bs_write_csv(&st);
-    if (st.svg)
-        bs_write_svg(&st);
-    printf("\ntotal time: %.1f s\n", (double)(clock_now_ns() - t0) / 1e9);
-    return 0;
+    return bh_driver_end(&st.opt, t0, bs_write_csv, bs_write_svg, &st);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "--worker") == 0)
-        return bs_worker(argc, argv);
-    if (argc == 2 && strcmp(argv[1], "--probe") == 0)
-        return bh_probe_main();
-    return bs_driver(argc, argv);
+    return bh_main(argc, argv, bs_worker, bs_driver);
 }

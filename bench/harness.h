@@ -1,8 +1,10 @@
 /*
  * harness.h - what every slabcraft benchmark program shares: running itself
- * as a worker process, probing the competitors (bh_comp_t), medians, a
- * fixed-seed generator, the environment header, the SVG chart, and
- * instruction counts from callgrind.
+ * as a worker process, probing the competitors (bh_comp_t, and the general
+ * ones every benchmark measures), medians, a fixed-seed generator, the
+ * environment header, the SVG chart, instruction counts from callgrind, and
+ * the driver's common parts (options, main, rounds of measurements, table
+ * rows, CSV and the chart relative to glibc).
  *
  * Method.  A benchmark program is both a driver and a worker.  The driver
  * never measures anything itself: it re-executes its own binary
@@ -24,9 +26,10 @@
  *   --reps N         repetitions after the warm-up
  * and exits non-zero when any worker fails.
  *
- * Everything here is static inline so each program includes only what it
- * uses.  Include this header first: it asks for GNU extensions (dlsym with
- * RTLD_DEFAULT, gnu_get_libc_version).
+ * Everything here is static (inline functions, two constant tables) so each
+ * program includes only what it uses.  Include this header first: it asks
+ * for GNU extensions (dlsym with RTLD_DEFAULT, gnu_get_libc_version).  It
+ * also includes glib.h (GSlice is a competitor everywhere) and clock.h.
  */
 #ifndef SLABCRAFT_BENCH_HARNESS_H
 #define SLABCRAFT_BENCH_HARNESS_H
@@ -52,6 +55,10 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <glib.h>
+
+#include "clock.h"
 
 /* ---- small utilities ----------------------------------------------------- */
 
@@ -468,6 +475,25 @@ typedef struct bh_comp {
     char version[128];          /* its version, from a probe */
 } bh_comp_t;
 
+/* The functions whose instructions callgrind counts for the general
+ * competitors, by the symbol names it reports (every malloc here exports
+ * plain malloc and free; a name that matches nothing gives no count,
+ * reported as n/a).  Only the instructions inside them count: the caller's
+ * call instruction and argument set-up do not. */
+static const char *const bh_tg_malloc[] = {"malloc", "free", NULL};
+static const char *const bh_tg_gslice[] = {"g_slice_alloc", "g_slice_free1", NULL};
+
+/* The competitors every benchmark measures its allocator against, first in
+ * its table and in this order: glibc (the reference, index 0), jemalloc,
+ * mimalloc and tcmalloc (each preloaded, its path from the environment
+ * variable if set), then GSlice. */
+#define BH_GENERAL_COMPETITORS                                                                                     \
+    {"glibc", "malloc", NULL, NULL, "glibc", bh_tg_malloc, false, "", ""},                                          \
+    {"jemalloc", "malloc", "libjemalloc.so.2", "BENCH_JEMALLOC", "jemalloc", bh_tg_malloc, false, "", ""},          \
+    {"mimalloc", "malloc", "libmimalloc.so.2", "BENCH_MIMALLOC", "mimalloc", bh_tg_malloc, false, "", ""},          \
+    {"tcmalloc", "malloc", "libtcmalloc_minimal.so.4", "BENCH_TCMALLOC", "tcmalloc", bh_tg_malloc, false, "", ""},  \
+    {"gslice", "gslice", NULL, NULL, "glibc", bh_tg_gslice, false, "", ""}
+
 /* Probes each of the n competitors: is its library there, does the preload
  * take effect (a child run with `PROGRAM --probe`, see bh_probe_main(), must
  * report the expected malloc), which version.  Sets present and version,
@@ -783,6 +809,308 @@ static inline double bh_callgrind_slope(char **argv, size_t n_arg, size_t n, con
     if (count[0] <= 0 || count[1] <= count[0])
         return NAN;
     return (double)(count[1] - count[0]) / (double)n;
+}
+
+/* ---- the driver's common parts -------------------------------------------------- */
+
+/* The options every driver takes (see the convention at the top). */
+typedef struct bh_opts {
+    bool quick;      /* smoke run: a few cells, small N, one repetition */
+    bool callgrind;  /* count instructions if valgrind is there */
+    size_t reps;     /* measured repetitions per cell and competitor, 1 to 64 */
+    const char *csv; /* CSV output; NULL = none */
+    const char *svg; /* SVG output; NULL = none */
+    char self[4096]; /* this program's path */
+} bh_opts_t;
+
+/* Takes the common option at argv[*i] (and its value, advancing *i) into o;
+ * false if argv[*i] is none of them. */
+static inline bool bh_parse_common(bh_opts_t *o, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i];
+    bool value = *i + 1 < argc;
+    if (strcmp(a, "--quick") == 0)
+        o->quick = true;
+    else if (strcmp(a, "--no-callgrind") == 0)
+        o->callgrind = false;
+    else if (strcmp(a, "--reps") == 0 && value)
+        o->reps = bh_count(argv[++*i], "--reps");
+    else if (strcmp(a, "--csv") == 0 && value)
+        o->csv = argv[++*i];
+    else if (strcmp(a, "--svg") == 0 && value)
+        o->svg = argv[++*i];
+    else
+        return false;
+    return true;
+}
+
+/* Parses a driver's command line into o: the common options, then own (if
+ * not NULL) for the program's own ones (it returns false for an unknown
+ * option, advancing *i past any value it takes); usage() on anything
+ * unknown.  reps defaults to 1 in a quick run, else 5. */
+static inline void bh_parse_opts(bh_opts_t *o, int argc, char **argv, bool (*own)(void *, int, char **, int *),
+                                 void *ctx, void (*usage)(void))
+{
+    o->callgrind = true;
+    o->reps = 0;
+    for (int i = 1; i < argc; i++)
+        if (!bh_parse_common(o, argc, argv, &i) && !(own && own(ctx, argc, argv, &i)))
+            usage();
+    if (o->reps == 0)
+        o->reps = o->quick ? 1 : 5;
+    if (o->reps > 64)
+        bh_die("--reps: at most 64");
+}
+
+/* Starts a driver: finds its own path, takes the start time, prints the
+ * title (marked when quick) and the environment.  Returns the start time. */
+static inline uint64_t bh_driver_begin(bh_opts_t *o, const char *title)
+{
+    bh_self_path(o->self, sizeof o->self);
+    uint64_t t0 = clock_now_ns();
+    printf("slabcraft %s%s\n", title, o->quick ? " (quick)" : "");
+    bh_print_environment(stdout);
+    return t0;
+}
+
+/* Ends a driver: the CSV and the SVG through the program's writers (each
+ * called with ctx) when the options ask for them, then the total time since
+ * t0.  Returns the driver's exit status, 0. */
+static inline int bh_driver_end(const bh_opts_t *o, uint64_t t0, void (*csv)(const void *), void (*svg)(const void *),
+                                const void *ctx)
+{
+    if (o->csv)
+        csv(ctx);
+    if (o->svg)
+        svg(ctx);
+    printf("\ntotal time: %.1f s\n", (double)(clock_now_ns() - t0) / 1e9);
+    return 0;
+}
+
+/* A benchmark program's main: --worker ... runs worker, --probe
+ * bh_probe_main(), anything else driver. */
+static inline int bh_main(int argc, char **argv, int (*worker)(int, char **), int (*driver)(int, char **))
+{
+    if (argc > 1 && strcmp(argv[1], "--worker") == 0)
+        return worker(argc, argv);
+    if (argc == 2 && strcmp(argv[1], "--probe") == 0)
+        return bh_probe_main();
+    return driver(argc, argv);
+}
+
+/* Probes the n competitors (bh_probe_all()), then names the versions of
+ * those that are not a preloaded malloc: GSlice (index gslice) gets GLib's,
+ * this project's own allocators (index own and every one after it)
+ * "slabcraft".  Prints the GSlice line; dies unless glibc (index 0) and own
+ * both run. */
+static inline void bh_probe_local(bh_comp_t *comps, size_t n, size_t gslice, size_t own)
+{
+    bh_probe_all(comps, n);
+    snprintf(comps[gslice].version, sizeof comps[gslice].version, "GLib %u.%u.%u", glib_major_version,
+             glib_minor_version, glib_micro_version);
+    for (size_t i = own; i < n; i++)
+        snprintf(comps[i].version, sizeof comps[i].version, "slabcraft");
+    if (comps[gslice].present)
+        printf("%-9s: %s, g_slice_alloc/g_slice_free1, G_SLICE unset\n", "gslice", comps[gslice].version);
+    if (!comps[0].present || !comps[own].present)
+        bh_die("glibc and %s must both run", comps[own].name);
+}
+
+/* What a worker's line must hold besides peak_rss_kib and malloc, with the
+ * bounds outside which it is nonsense. */
+typedef struct bh_line_spec {
+    const char *time_key;  /* nanoseconds per operation */
+    double time_lo;        /* its smallest sensible value */
+    double time_hi;        /* its largest */
+    const char *count_key; /* operations done: at least as many as asked for */
+    double rss_hi;         /* largest sensible peak_rss_kib */
+} bh_line_spec_t;
+
+/* Runs the worker argv (argv[0] this program, then --worker ALLOC WHAT
+ * SIZE N) for competitor c, want operations, and checks its line against
+ * spec and c's malloc.  Returns the nanoseconds per operation and sets
+ * *rss; the line is left in out.  A worker that fails exits the driver; one
+ * that prints nonsense or runs on the wrong malloc kills it. */
+static inline double bh_measure(const bh_comp_t *c, char **argv, unsigned timeout_s, const bh_line_spec_t *spec,
+                                size_t want, double *rss, char *out, size_t size)
+{
+    bh_child_t child = {argv, c->lib ? c->preload : NULL, timeout_s};
+    if (!bh_run(&child, out, size))
+        exit(1);
+    double ns = 0, done = 0;
+    char who[64];
+    if (!bh_one_line(out) || !bh_field_number(out, spec->time_key, spec->time_lo, spec->time_hi, &ns) ||
+        !bh_field_number(out, "peak_rss_kib", 1, spec->rss_hi, rss) ||
+        !bh_field_number(out, spec->count_key, 1, 1e13, &done) || done < (double)want ||
+        !bh_field(out, "malloc", who, sizeof who))
+        bh_die("worker %s %s %s printed nonsense: \"%s\"", c->name, argv[3], argv[4], out);
+    if (strcmp(who, c->identity) != 0)
+        bh_die("worker for %s runs on %s's malloc: the preload did not take effect", c->name, who);
+    return ns;
+}
+
+#define BH_NQ 4 /* quantities one measurement may report */
+
+/* Measures one cell: a warm-up round unless quick, then reps rounds, each
+ * round calling measure(ctx, i, v) once for every competitor i with on[i],
+ * in turn (A B C A B C ...); measure fills v[0..BH_NQ).  The kept rounds
+ * land in samples[i][q][rep]. */
+static inline void bh_rounds(size_t n, const bool *on, bool quick, size_t reps,
+                             void (*measure)(void *, size_t, double *), void *ctx, double (*samples)[BH_NQ][64])
+{
+    size_t warm = quick ? 0 : 1;
+    for (size_t rep = 0; rep < warm + reps; rep++) {
+        for (size_t i = 0; i < n; i++) {
+            double v[BH_NQ] = {NAN, NAN, NAN, NAN};
+            if (!on[i])
+                continue;
+            measure(ctx, i, v);
+            for (size_t q = 0; rep >= warm && q < BH_NQ; q++)
+                samples[i][q][rep - warm] = v[q];
+        }
+    }
+}
+
+/* Median, min and max of n > 0 samples (left as they were). */
+static inline void bh_stats(const double *samples, size_t n, double *med, double *lo, double *hi)
+{
+    double v[64];
+    memcpy(v, samples, n * sizeof *v);
+    *med = bh_median(v, n);
+    *lo = v[0];
+    *hi = v[n - 1];
+}
+
+/* How a table's medians were taken, after "median of REPS". */
+static inline const char *bh_warmup_note(bool quick)
+{
+    return quick ? ", no warm-up" : " after 1 warm-up round";
+}
+
+/* The head of a cell's table: its title, then the column names. */
+static inline void bh_cell_head(const char *what, size_t reps, bool quick)
+{
+    printf("\n%s: ns per alloc+free pair (median of %zu%s)\n", what, reps, bh_warmup_note(quick));
+    printf("  %-10s %9s %9s %9s %9s %12s\n", "allocator", "median", "min", "max", "vs glibc", "peak RSS KiB");
+}
+
+/* One row of a cell's table; base is glibc's median. */
+static inline void bh_cell_row(const char *name, double med, double lo, double hi, double base, double rss)
+{
+    printf("  %-10s %9.2f %9.2f %9.2f %8.2fx %12.0f\n", name, med, lo, hi, base / med, rss);
+}
+
+/* The head of the summary of ratios to glibc: its title, the label column
+ * (width wide), one column per present competitor among the first n, and
+ * the last column (the project's own ns per operation). */
+static inline void bh_summary_head(const bh_comp_t *comps, size_t n, int width, const char *label, const char *last)
+{
+    printf("\nSpeed relative to glibc (glibc median / median; > 1 = faster than glibc)\n");
+    printf("  %-*s", width, label);
+    for (size_t i = 0; i < n; i++)
+        if (comps[i].present)
+            printf(" %9s", comps[i].name);
+    printf(" %12s\n", last);
+}
+
+/* True, once a run may count instructions: it asked to, and valgrind is
+ * there (if not, a note says so). */
+static inline bool bh_callgrind_ready(bool wanted)
+{
+    char vg[4096];
+    if (!wanted)
+        return false;
+    if (!bh_which("valgrind", vg, sizeof vg)) {
+        printf("\nnote: valgrind not found, no instruction counts\n");
+        return false;
+    }
+    return true;
+}
+
+/* Opens path for the CSV and writes its header line; dies if it cannot. */
+static inline FILE *bh_csv_open(const char *path, const char *header)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        bh_die("cannot write %s: %s", path, strerror(errno));
+    fputs(header, f);
+    return f;
+}
+
+/* Ends a CSV row with its n samples, separated by semicolons. */
+static inline void bh_csv_samples(FILE *f, const double *samples, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        fprintf(f, "%s%.4f", k ? ";" : "", samples[k]);
+    fputc('\n', f);
+}
+
+/* Closes the CSV; dies if it could not be written, else says so. */
+static inline void bh_csv_close(FILE *f, const char *path)
+{
+    if (fclose(f) != 0)
+        bh_die("cannot write %s", path);
+    printf("\nwrote %s\n", path);
+}
+
+/* The series of a chart of speeds relative to glibc: the present
+ * competitors from first to last (glibc, index 0, is the reference line). */
+typedef struct bh_series {
+    size_t n;              /* series */
+    size_t map[64];        /* the competitor of each */
+    const char *name[64];  /* its name */
+    const char *colour[64]; /* its colour */
+    size_t highlight;      /* the series of the project's own allocator; n or more = none */
+} bh_series_t;
+
+/* Picks the series: every present competitor i in [first, last), coloured
+ * colour[i]; the one at index own is highlighted. */
+static inline void bh_series_pick(bh_series_t *s, const bh_comp_t *comps, size_t first, size_t last, size_t own,
+                                  const char *const *colour)
+{
+    s->n = 0;
+    s->highlight = last;
+    for (size_t i = first; i < last && s->n < 64; i++)
+        if (comps[i].present) {
+            if (i == own)
+                s->highlight = s->n;
+            s->map[s->n] = i;
+            s->colour[s->n] = colour[i];
+            s->name[s->n++] = comps[i].name;
+        }
+}
+
+/* Writes a chart of speeds relative to glibc to path: groups bars per
+ * group (labels, sections), value[g * s->n + k] for series k, on a log2
+ * axis with every bar growing from the glibc line; the subtitle tells the
+ * repetitions, the CPU and the compiler.  Dies if it cannot write. */
+static inline void bh_ratio_chart(const char *path, const char *title, size_t reps, size_t groups,
+                                  const char *const *label, const char *const *section, const bh_series_t *s,
+                                  const double *value)
+{
+    char subtitle[512], cpu[200];
+    bh_cpuinfo("model name", cpu, sizeof cpu);
+    snprintf(subtitle, sizeof subtitle, "median of %zu run%s per bar; %s, %ld CPUs; %s", reps,
+             reps == 1 ? "" : "s", cpu, sysconf(_SC_NPROCESSORS_ONLN), BH_COMPILER);
+    bh_chart_t chart = {
+        .title = title,
+        .subtitle = subtitle,
+        .y_label = "glibc time / allocator time (log scale)",
+        .groups = groups,
+        .group_label = label,
+        .group_section = section,
+        .series = s->n,
+        .series_name = s->name,
+        .series_colour = s->colour,
+        .value = value,
+        .log_scale = true,
+        .reference = 1.0,
+        .reference_label = "glibc = 1",
+        .highlight = s->highlight,
+    };
+    if (!bh_svg_write(path, &chart))
+        bh_die("cannot write %s", path);
+    printf("wrote %s\n", path);
 }
 
 #endif

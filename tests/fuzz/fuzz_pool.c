@@ -56,6 +56,7 @@
 #include <string.h>
 
 #include "failing_source.h"
+#include "fuzz_input.h"
 #include "misuse.h"
 #include "pool.h"
 #include "tool.h"
@@ -153,20 +154,6 @@ static _Noreturn void fz_fail(int line, const char *cond, const char *msg)
             st.block_size, st.max_bytes, st.flags, st.n);
     fflush(stderr);
     abort();
-}
-
-/* ---- the input ----------------------------------------------------------- */
-
-/* The input as a stream of bytes that reads as 0 past its end. */
-typedef struct fz_input {
-    const uint8_t *data; /* the bytes */
-    size_t size;         /* how many */
-    size_t pos;          /* next to read */
-} fz_input_t;
-
-static uint8_t in_byte(fz_input_t *in)
-{
-    return in->pos < in->size ? in->data[in->pos++] : 0;
 }
 
 /* ---- the recording source ------------------------------------------------- */

@@ -50,6 +50,7 @@
 #include <string.h>
 
 #include "failing_source.h"
+#include "fuzz_input.h"
 #include "misuse.h"
 #include "slabs.h"
 
@@ -108,20 +109,6 @@ static void fz_on_misuse(const misuse_report_t *r, void *ctx)
     (void)ctx;
     st.misuse_seen++;
     st.misuse_kind = r->kind;
-}
-
-/* ---- the input ----------------------------------------------------------- */
-
-/* The input as a stream of bytes that reads as 0 past its end. */
-typedef struct fz_input {
-    const uint8_t *data; /* the bytes */
-    size_t size;         /* how many */
-    size_t pos;          /* next to read */
-} fz_input_t;
-
-static uint8_t in_byte(fz_input_t *in)
-{
-    return in->pos < in->size ? in->data[in->pos++] : 0;
 }
 
 /* ---- stamps -------------------------------------------------------------- */
