@@ -13,4 +13,12 @@
  */
 uint64_t clock_now_ns(void);
 
+/**
+ * @brief Nanoseconds on CLOCK_MONOTONIC_COARSE where the system has it (a
+ *        few ns per call, about a millisecond of resolution), else the same
+ *        as clock_now_ns().  For ages that need no precision.
+ * @return the current time; never goes backwards
+ */
+uint64_t clock_coarse_ns(void);
+
 #endif

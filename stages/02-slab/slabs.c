@@ -17,6 +17,15 @@
  *  - Lists: per class, partial / full / empty, circular with a sentinel.
  *    Allocation pops from the first partial slab, else reuses the class's
  *    most recently emptied slab, else makes a new one; it never scans.
+ *    A slab that empties as the head of its partial list stays there
+ *    (emptied in place, unstamped): alternate allocations and frees then
+ *    move no slab and read no clock.  Only the head of a partial list can
+ *    be empty; the trims, and anything that puts another slab in front of
+ *    it, first move it to the empty list stamped now (class_settle).
+ *  - Fast paths: with no flags, slabs_alloc() and slabs_free() pop and push
+ *    the slab pool's free list in line (stage 01's pool_alloc() and
+ *    pool_free() fast paths, through pool_internal.h's chunk helpers) and
+ *    end without a call; everything else goes through stage 01.
  *  - Free: mask the pointer to its slab, follow the block header's owner to
  *    the pool and so to the descriptor; owner NULL means a large object.
  *  - Requested sizes: each slab has a table with one small entry per chunk
@@ -47,6 +56,8 @@
 #include "clock.h"
 #include "debug.h"
 #include "fill.h"
+#include "pool_internal.h"
+#include "secret.h"
 #include "slabs_internal.h"
 #include "tool.h"
 
@@ -84,18 +95,6 @@ static void src_release(void *ctx, void *addr, size_t size)
 
 /* ---- the clock ---------------------------------------------------------- */
 
-/* The default clock.  It is read whenever a slab becomes empty, so it must
- * be cheap: the coarse monotonic clock (a few ns, millisecond resolution,
- * plenty for idle ages) where the system has one. */
-static uint64_t coarse_now_ns(void)
-{
-#ifdef CLOCK_MONOTONIC_COARSE
-    struct timespec ts;
-    if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) == 0)
-        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-#endif
-    return clock_now_ns();
-}
 
 /* ---- building the class table ----------------------------- exercise 02-classes */
 
@@ -278,6 +277,8 @@ static bool plan_make(plan_t *pl, const slabs_config_t *cfg)
         return false;
     if (pl->slab_size == 0 && (pl->slab_size = default_slab_for(pl->max)) == 0)
         return false;
+    if (pl->slab_size <= SLABS_LARGE_OFFSET)
+        return false; /* a large object would not mask back to its header */
     pool_t scratch;
     if (pl->max > pl->slab_size || class_layout(NULL, pl->max, pl->slab_size, pl->flags, &scratch) == 0)
         return false; /* the slab cannot hold one chunk of the largest class */
@@ -299,9 +300,9 @@ static bool plan_make(plan_t *pl, const slabs_config_t *cfg)
 /* ---- filling in the classes --------------------------------------------- */
 
 /* Bits needed for entries up to v. */
-static unsigned delta_bits_for(size_t v)
+static unsigned delta_shift_for(size_t v)
 {
-    return v < 16 ? 4 : v < 256 ? 8 : v < 65536 ? 16 : 32;
+    return v < 16 ? 2 : v < 256 ? 3 : v < 65536 ? 4 : 5;
 }
 
 /* Fills in class c from its size and the stage-01 geometry.  False if no
@@ -317,7 +318,8 @@ static bool class_fill(slabs_t *s, slabs_class_t *c, size_t size, size_t prev)
     SC_ASSERT(scratch.stride == size);
     c->stride = scratch.stride;
     c->div_magic = (uint32_t)(((uint64_t)1 << 32) / c->stride + 1);
-    c->delta_bits = delta_bits_for(size - c->smallest);
+    c->delta_shift = (uint8_t)delta_shift_for(size - c->smallest);
+    c->delta_bits = (uint8_t)(1u << c->delta_shift);
     c->delta_mask = (uint32_t)(((uint64_t)1 << c->delta_bits) - 1);
     c->first_offset = (uint32_t)scratch.first_offset;
     c->table_bytes = (scratch.per_block * c->delta_bits + 7) / 8 + SLABS_TABLE_SLACK;
@@ -400,20 +402,84 @@ static uint64_t slabs_now(const slabs_t *s)
     return s->now_ns();
 }
 
-/* Slab d has no live object left: it joins the head of its class's empty
- * list, stamped, so the empty list runs from most to least recently
- * emptied. */
-static void slab_became_empty(slabs_t *s, slabs_class_t *c, slab_t *d)
+/* Slab d joins the head of its class's empty list, stamped now, so the
+ * empty list runs from most to least recently stamped. */
+static void slab_to_empty(slabs_class_t *c, slab_t *d, uint64_t now)
 {
     list_move(c, d, SLAB_EMPTY);
-    d->emptied_at = slabs_now(s);
+    d->emptied_at = now;
+}
+
+/* True if slab d is the head of its class's partial list. */
+static inline bool slab_is_partial_head(const slabs_class_t *c, const slab_t *d)
+{
+    return d->list == SLAB_PARTIAL && c->lists[SLAB_PARTIAL].next == &d->link;
+}
+
+/* Slab d has no live object left.  If it is the head of its class's partial
+ * list it stays there, unstamped: the next allocation of the class takes it
+ * again, with no list move and no clock read (a pair of alloc and free on
+ * one slab would otherwise bounce it between two lists).  Any other slab
+ * joins the head of the empty list, stamped. */
+static SLABS_COLD void slab_emptied_elsewhere(slabs_t *s, slabs_class_t *c, slab_t *d)
+{
+    slab_to_empty(c, d, slabs_now(s));
+}
+
+static inline void slab_became_empty(slabs_t *s, slabs_class_t *c, slab_t *d)
+{
+    if (!slab_is_partial_head(c, d))
+        slab_emptied_elsewhere(s, c, d);
+}
+
+/* If the head of class c's partial list has no live object (it emptied
+ * there, see slab_became_empty), it moves to the empty list stamped now:
+ * its age counts from this moment, never from earlier.  Returns 1 if it
+ * moved. */
+static size_t class_settle(slabs_class_t *c, uint64_t now)
+{
+    slab_t *d = list_first(c, SLAB_PARTIAL);
+    if (d == NULL || slabs_slab_used(c, d) != 0)
+        return 0;
+    slab_to_empty(c, d, now);
+    return 1;
+}
+
+/* Settles every class (see class_settle), reading the clock only if some
+ * class needs it. */
+static void slabs_settle(slabs_t *s)
+{
+    uint64_t now = 0;
+    bool have_now = false;
+    for (size_t i = 0; i < s->n_classes; i++) {
+        slabs_class_t *c = &s->classes[i];
+        slab_t *d = list_first(c, SLAB_PARTIAL);
+        if (d == NULL || slabs_slab_used(c, d) != 0)
+            continue;
+        if (!have_now) {
+            now = slabs_now(s);
+            have_now = true;
+        }
+        class_settle(c, now);
+    }
+}
+
+/* Slab d, full until now, has a free chunk again: it goes to the head of
+ * the partial list, where allocation takes it next.  A slab that sat there
+ * empty is settled first, so only the head of a partial list is ever
+ * empty. */
+static SLABS_COLD void slab_unfull(slabs_t *s, slabs_class_t *c, slab_t *d)
+{
+    slab_t *head = list_first(c, SLAB_PARTIAL);
+    if (head != NULL && slabs_slab_used(c, head) == 0)
+        class_settle(c, slabs_now(s));
+    list_move(c, d, SLAB_PARTIAL);
 }
 
 /* No chunk left (stage 01's checked mode may withhold damaged ones). */
 static inline bool slab_is_full(const slabs_class_t *c, const slab_t *d)
 {
-    size_t withheld = (d->pool.flags & POOL_CHECKED) ? d->pool.quarantined : 0;
-    return d->pool.live + withheld == c->chunks;
+    return d->pool.live + d->pool.quarantined == c->chunks; /* quarantined: 0 unchecked */
 }
 
 /* ---- slabs -------------------------------------------------------------- */
@@ -453,6 +519,8 @@ static slab_t *slab_try_new(slabs_t *s, slabs_class_t *c)
     }
     d->owner = s;
     d->cls = (uint32_t)(c - s->classes);
+    d->klass = c;
+    d->base = slabs_chunk0(d);
     if (c->table_chunks) {
         d->table = chunk0;
         slab_take_table(c, d, 1);
@@ -484,6 +552,7 @@ static size_t slab_release(slabs_t *s, slab_t *d)
  * O(classes).  False if no class holds an empty slab. */
 static bool release_oldest_empty(slabs_t *s)
 {
+    slabs_settle(s);
     slab_t *oldest = NULL;
     for (size_t i = 0; i < s->n_classes; i++) {
         slab_t *d = list_last(&s->classes[i], SLAB_EMPTY);
@@ -589,15 +658,16 @@ static void large_free(slabs_t *s, slabs_large_t *l)
 
 /* ---- allocation and free ------------------------------------------------ */
 
-/* Books a new object of size bytes in chunk obj of slab d. */
-static inline void note_alloc(slabs_t *s, slabs_class_t *c, slab_t *d, void *obj, size_t size)
+/* Books a new object of size bytes in chunk obj of slab d.  (The table
+ * store sits between the two counter updates on purpose: it keeps the
+ * compiler from merging them into one 16-byte access, which would stall
+ * on the separate stores of the free before it.) */
+static inline void note_alloc(slabs_class_t *c, slab_t *d, void *obj, size_t size)
 {
-    size_t i = slabs_chunk_index(c, slabs_block_of(s, obj), obj);
+    size_t i = slabs_slab_index(c, d, obj);
+    c->requested += size;
     slabs_table_put(d->table, c, i, c->size - size);
     c->used++;
-    c->requested += size;
-    if (slab_is_full(c, d))
-        list_move(c, d, SLAB_FULL);
 }
 
 /* No partial slab could serve: reuse an empty slab of the class, else a
@@ -618,10 +688,16 @@ static SLABS_COLD void *alloc_slow(slabs_t *s, slabs_class_t *c, size_t size)
         }
         void *obj = pool_alloc(&d->pool);
         if (obj != NULL) {
-            note_alloc(s, c, d, obj, size);
+            note_alloc(c, d, obj, size);
+            if (slab_is_full(c, d))
+                list_move(c, d, SLAB_FULL);
             return obj;
         }
-        list_move(c, d, SLAB_FULL);
+        /* no chunk left: the pool withheld damaged ones (checked mode) */
+        if (slabs_slab_used(c, d) == 0)
+            slab_release(s, d); /* nothing live: holding it would strand it */
+        else
+            list_move(c, d, SLAB_FULL);
     }
 }
 
@@ -642,27 +718,44 @@ void *slabs_alloc(slabs_t *s, size_t size)
     slabs_class_t *c = &s->classes[lookup_class(s, size)];
     slab_t *d = list_first(c, SLAB_PARTIAL);
     void *obj;
-    if (d == NULL || (obj = pool_alloc(&d->pool)) == NULL)
+    if (d == NULL || s->flags != 0 || (obj = d->pool.free_list) == NULL)
         return alloc_slow(s, c, size);
-    note_alloc(s, c, d, obj, size);
+    /* stage 01's pool_alloc() fast path, in line (pool.h documents the free
+     * list, pool_internal.h gives the chunk helpers): no flags, a free chunk */
+    d->pool.free_list = link_read(obj);
+    chunk_expose(&d->pool, obj);
+    d->pool.live++;
+    note_alloc(c, d, obj, size);
+    if (d->pool.live == c->chunks) /* full: nothing is withheld unchecked */
+        list_move(c, d, SLAB_FULL);
     return obj;
 }
 
-/* Frees the object at p, chunk i of slab d: the books first, moving d
- * between lists, then the chunk goes back to d's stage-01 pool.  The pool
- * cannot refuse it: unchecked, p is trusted; checked, slabs_checked_locate()
- * has verified everything stage 01 would (ownership, chunk start, live bit;
- * a class chunk has no padding to guard). */
-static inline void free_in_slab(slabs_t *s, slab_t *d, void *p, size_t i)
+/* Frees the object at p, chunk i of slab d: the books, then the chunk goes
+ * back to d's stage-01 pool, then d moves between lists if it must (last,
+ * so that the common case ends without a call).  The pool cannot refuse
+ * the chunk: unchecked (trusted), p is trusted and the pool is not checked
+ * either, so the push is stage 01's pool_free() in line; checked,
+ * slabs_checked_locate() has verified everything stage 01 would (ownership,
+ * chunk start, live bit; a class chunk has no padding to guard). */
+static inline void free_in_slab(slabs_t *s, slab_t *d, void *p, size_t i, bool trusted)
 {
-    slabs_class_t *c = &s->classes[d->cls];
+    slabs_class_t *c = d->klass;
     c->requested -= c->size - slabs_table_get(d->table, c, i);
     c->used--;
-    if (d->pool.live - 1 == c->table_chunks)
+    if (trusted) {
+        /* stage 01's pool_free() for a pool that is not checked, in line */
+        link_write(p, d->pool.free_list);
+        chunk_hide(&d->pool, p);
+        d->pool.free_list = p;
+        d->pool.live--;
+    } else {
+        pool_free(&d->pool, p);
+    }
+    if (d->pool.live == c->table_chunks)
         slab_became_empty(s, c, d);
     else if (d->list == SLAB_FULL)
-        list_move(c, d, SLAB_PARTIAL);
-    pool_free(&d->pool, p);
+        slab_unfull(s, c, d);
 }
 
 /* Checked mode: nothing is read at p's block before the registry says the
@@ -675,7 +768,7 @@ static SLABS_COLD void free_checked(slabs_t *s, void *p)
     if (loc.large)
         large_free(s, loc.large);
     else
-        free_in_slab(s, loc.slab, p, loc.index);
+        free_in_slab(s, loc.slab, p, loc.index, false);
 }
 
 // [free-by-mask]
@@ -689,7 +782,7 @@ static void free_trusted(slabs_t *s, void *p)
         return;
     }
     slab_t *d = slabs_slab_of_pool(b->owner);
-    free_in_slab(s, d, p, slabs_chunk_index(&s->classes[d->cls], b, p));
+    free_in_slab(s, d, p, slabs_slab_index(d->klass, d, p), true);
 }
 
 void slabs_free(slabs_t *s, void *p)
@@ -791,14 +884,20 @@ void *slabs_realloc(slabs_t *s, void *p, size_t size)
 
 /* ---- giving memory back ------------------------------------------ exercise 02-trim */
 
+/* Both trims first settle every class (see class_settle): a slab that
+ * emptied at the head of its partial list joins the empty list, stamped
+ * now, and from there on is trimmed like any other empty slab. */
+
 #ifdef SC_EX_02_TRIM
 #include "02-trim/trim.c"
 #else
 // [trim]
-size_t slabs_trim(slabs_t *s, size_t keep_empty)
+/* Releases the longest-empty slabs of every class until each has at most
+ * keep_empty on its empty list. */
+static size_t trim_empty(slabs_t *s, size_t keep_empty)
 {
     size_t bytes = 0;
-    for (size_t i = 0; s != NULL && i < s->n_classes; i++) {
+    for (size_t i = 0; i < s->n_classes; i++) {
         slabs_class_t *c = &s->classes[i];
         while (c->n[SLAB_EMPTY] > keep_empty)
             bytes += slab_release(s, list_last(c, SLAB_EMPTY));
@@ -806,11 +905,10 @@ size_t slabs_trim(slabs_t *s, size_t keep_empty)
     return bytes;
 }
 
-size_t slabs_trim_idle(slabs_t *s, uint64_t idle_ns)
+/* Releases every slab of an empty list stamped more than idle_ns before
+ * now. */
+static size_t trim_empty_idle(slabs_t *s, uint64_t now, uint64_t idle_ns)
 {
-    if (s == NULL)
-        return 0;
-    uint64_t now = slabs_now(s);
     size_t bytes = 0;
     for (size_t i = 0; i < s->n_classes; i++) {
         slabs_class_t *c = &s->classes[i];
@@ -824,6 +922,24 @@ size_t slabs_trim_idle(slabs_t *s, uint64_t idle_ns)
 }
 // [trim]
 #endif
+
+size_t slabs_trim(slabs_t *s, size_t keep_empty)
+{
+    if (s == NULL || s->classes == NULL)
+        return 0;
+    slabs_settle(s);
+    return trim_empty(s, keep_empty);
+}
+
+size_t slabs_trim_idle(slabs_t *s, uint64_t idle_ns)
+{
+    if (s == NULL || s->classes == NULL)
+        return 0;
+    uint64_t now = slabs_now(s);
+    for (size_t i = 0; i < s->n_classes; i++)
+        class_settle(&s->classes[i], now);
+    return trim_empty_idle(s, now, idle_ns);
+}
 
 /* ---- whole-allocator operations ----------------------------------------- */
 
@@ -902,7 +1018,6 @@ void slabs_destroy(slabs_t *s)
 /* Everything of s that does not depend on the class table. */
 static void init_fields(slabs_t *s, const slabs_config_t *cfg, const plan_t *pl)
 {
-    static uintptr_t made;
     s->flags = pl->flags;
     s->slab_size = pl->slab_size;
     s->max_size = pl->max;
@@ -910,8 +1025,8 @@ static void init_fields(slabs_t *s, const slabs_config_t *cfg, const plan_t *pl)
     s->max_bytes = cfg->max_bytes;
     s->upstream = cfg->source ? cfg->source : page_source_default();
     s->source = (page_source_t){src_acquire, src_release, s, "slabs"};
-    s->now_ns = cfg->now_ns ? cfg->now_ns : coarse_now_ns;
-    s->secret = ((uintptr_t)s ^ (++made << 21)) * (uintptr_t)0x9E3779B97F4A7C15u | 1u;
+    s->now_ns = cfg->now_ns ? cfg->now_ns : clock_coarse_ns;
+    s->secret = secret_make(s);
 }
 
 int slabs_init(slabs_t *s, const slabs_config_t *cfg)

@@ -21,8 +21,12 @@
  * Per class, slabs sit on one of three lists: partial (some chunks free),
  * full (none free) and empty (no live object).  Allocation takes the head of
  * the partial list, else an empty slab of the same class, else a new slab:
- * it never scans.  Empty slabs stay with their class until slabs_trim() or
- * slabs_trim_idle() gives them back to the page source.
+ * it never scans.  A slab that empties while it is the head of its partial
+ * list stays there ("emptied in place"), so that a class that allocates and
+ * frees one object at a time does not move its slab between two lists and
+ * read the clock on every free; it is still an empty slab for trimming,
+ * statistics and slabs_check().  Empty slabs stay with their class until
+ * slabs_trim() or slabs_trim_idle() gives them back to the page source.
  *
  * @verbatim
    slab (slab_size bytes, aligned to slab_size)
@@ -129,7 +133,7 @@ typedef struct slabs_config {
     size_t slab_size;            /**< bytes per slab, power of two, <= SLABS_MAX_SLAB_SIZE; 0 = default */
     size_t max_bytes;            /**< cap on bytes from the source, metadata included; 0 = none */
     const page_source_t *source; /**< NULL = page_source_default() */
-    uint64_t (*now_ns)(void);    /**< clock for idle trimming, read when a slab becomes empty; NULL = CLOCK_MONOTONIC_COARSE (a few ns, ms resolution), or CLOCK_MONOTONIC where there is none */
+    uint64_t (*now_ns)(void);    /**< clock for idle trimming, read when a slab joins an empty list (see slabs_trim_idle()); NULL = CLOCK_MONOTONIC_COARSE (a few ns, ms resolution), or CLOCK_MONOTONIC where there is none */
     unsigned flags;              /**< SLABS_ZERO, SLABS_CHECKED */
 } slabs_config_t;
 
@@ -180,7 +184,7 @@ struct slabs {
     size_t bytes_from_source;      /**< bytes held from upstream now */
     size_t peak_bytes_from_source; /**< highest bytes_from_source since init */
     bool cap_refused;              /**< the last refusal by source was max_bytes (not upstream) */
-    uint64_t (*now_ns)(void);      /**< the clock that stamps slabs when they become empty */
+    uint64_t (*now_ns)(void);      /**< the clock that stamps slabs when they join an empty list */
     void *meta;                    /**< the metadata block: classes, then the lookup table */
     size_t meta_bytes;             /**< its size, as acquired */
     pool_t descs;                  /**< stage-01 pool of slab descriptors */
@@ -209,7 +213,8 @@ struct slabs {
  *            size list is copied)
  * @return 0; -EINVAL, with nothing acquired, for a NULL argument, a
  *         @c slab_size that is not a power of two or is above
- *         SLABS_MAX_SLAB_SIZE, sizes that overflow, @c growth <= 1 or not
+ *         SLABS_MAX_SLAB_SIZE or not above 64 bytes (a large object starts
+ *         64 bytes into its block, and must mask back to it), sizes that overflow, @c growth <= 1 or not
  *         finite, @c min_size > @c max_size, an explicit list that is empty,
  *         not strictly ascending, has a size of 0 or one that is not a
  *         multiple of SLABS_GRANULE, more than SLABS_MAX_CLASSES classes, a
@@ -274,8 +279,10 @@ void *slabs_realloc(slabs_t *s, void *p, size_t size);
  * @brief Frees an object; no size needed.  O(1).
  *
  * The slab is found by masking @p p.  A slab that becomes empty moves to
- * its class's empty list and is stamped with the clock; it stays there (and
- * keeps its memory) until its class reuses it or a trim gives it back.
+ * its class's empty list and is stamped with the clock, unless it is the
+ * head of its class's partial list: then it stays there, unstamped, for the
+ * class's next allocation (no list move, no clock read).  Either way it
+ * keeps its memory until its class reuses it or a trim gives it back.
  * A large object's block goes back to the source at once.
  *
  * Without SLABS_CHECKED, @p p must be a live object of @p s; anything else
@@ -307,8 +314,11 @@ size_t slabs_usable_size(const slabs_t *s, const void *p);
 
 /**
  * @brief Gives empty slabs back to the source, keeping at most
- *        @p keep_empty empty slabs per class (the most recently emptied).
+ *        @p keep_empty empty slabs per class (the most recently stamped).
  *
+ * First, a slab that emptied in place at the head of its class's partial
+ * list joins the head of the empty list, stamped now (the clock is read
+ * only if there is one); it is then the most recently stamped of its class.
  * O(slabs released + classes).  Descriptor blocks and the metadata block are
  * kept until slabs_destroy().
  * @param s          the allocator
@@ -322,11 +332,21 @@ size_t slabs_trim(slabs_t *s, size_t keep_empty);
  *        @p idle_ns: now - emptied_at > idle_ns, with now from the
  *        configured clock.
  *
- * A slab's age counts from the moment it last became empty (or from
- * slabs_reset()).  O(slabs released + classes): each class's empty list is
- * kept in the order its slabs became empty.  With a clock that has not moved
- * since the slabs emptied, slabs_trim_idle(s, 0) releases nothing; use
- * slabs_trim(s, 0) to release every empty slab.
+ * A slab's age counts from its stamp: the moment it joined the empty list
+ * (when it became empty, or slabs_reset()).  One kind of empty slab is
+ * stamped later than it emptied: the head of a class's partial list, which
+ * stays where it is when it empties (see slabs_free()) and is stamped by the
+ * first slabs_trim(), slabs_trim_idle() or other list move that finds it
+ * empty; this call stamps it with its own now, so it releases it at the
+ * earliest in a later call.  So a slab is never released before it has
+ * been empty for longer than @p idle_ns; only the one such slab a class can
+ * have is late, by no more than the time between its emptying and the
+ * first trim after it: with slabs_trim_idle() called every P ns, such a
+ * slab goes back at most P ns (one call) later than its true age says.
+ * O(slabs released + classes): each class's empty list is kept in the
+ * order of its stamps.  With a clock that has not moved since the slabs
+ * were stamped, slabs_trim_idle(s, 0) releases nothing; use slabs_trim(s, 0)
+ * to release every empty slab.
  * @param s       the allocator
  * @param idle_ns age, in ns, that a slab must pass to be released
  * @return bytes released to the source; 0 for NULL
@@ -400,7 +420,8 @@ void slabs_print_stats(const slabs_t *s, FILE *out);
 /**
  * @brief Checks every invariant: the class table and lookup table; for every
  *        class, that its partial, full and empty lists are well linked, hold
- *        slabs of that class whose live counts match the list, that each
+ *        slabs of that class whose live counts match the list (the head of
+ *        the partial list may have no live object), that each
  *        slab's stage-01 pool passes pool_check(), and that the class
  *        counters equal the sums over its slabs (with SLABS_CHECKED the
  *        requested bytes exactly, else within their bounds); the descriptor

@@ -8,8 +8,9 @@
  *  - every class list: links consistent both ways, length equal to its
  *    count; each slab on it belongs to this allocator and class, says it is
  *    on this list, has its block aligned to slab_size, a live count that
- *    fits the list (partial: some live and some free; full: none free;
- *    empty: none live) and a stage-01 pool that passes pool_check();
+ *    fits the list (partial: some free, and some live unless it is the
+ *    head, which may have emptied in place; full: none free; empty: none
+ *    live) and a stage-01 pool that passes pool_check();
  *  - per class: used = sum of the slabs' live objects; requested within
  *    [used * smallest, used * size], and with SLABS_CHECKED exactly the sum
  *    of the table entries of the live chunks (stage 01's bitmap says which);
@@ -59,9 +60,10 @@ static size_t slab_requested(const slabs_class_t *c, const slab_t *d)
     return sum;
 }
 
-/* Problems of one slab on list l of class cls; the slab is known to be
- * ours (its descriptor is a live chunk of the descriptor pool). */
-static size_t check_slab(const slabs_t *s, size_t cls, int l, const slab_t *d)
+/* Problems of one slab on list l of class cls, first if it is the list's
+ * head; the slab is known to be ours (its descriptor is a live chunk of the
+ * descriptor pool). */
+static size_t check_slab(const slabs_t *s, size_t cls, int l, const slab_t *d, bool first)
 {
     const slabs_class_t *c = &s->classes[cls];
     size_t bad = pool_check(&d->pool);
@@ -76,8 +78,8 @@ static size_t check_slab(const slabs_t *s, size_t cls, int l, const slab_t *d)
         bad += (used != 0);
     else if (l == SLAB_FULL)
         bad += !full;
-    else
-        bad += (used == 0 || full);
+    else /* only the head of a partial list may have emptied in place */
+        bad += ((used == 0 && !first) || full);
     return bad;
 }
 
@@ -114,7 +116,7 @@ static size_t check_list(const slabs_t *s, size_t cls, int l, tally_t *t)
         const slab_t *d = slabs_slab_of_link(k);
         if (n > c->n[l] || !is_descriptor(s, d) || k->prev != prev)
             return bad + 1; /* a bad link, a foreign slab or a cycle: stop */
-        bad += check_slab(s, cls, l, d);
+        bad += check_slab(s, cls, l, d, n == 0);
         t->used += slabs_slab_used(c, d);
         if (s->flags & SLABS_CHECKED)
             t->requested += slab_requested(c, d);

@@ -61,11 +61,14 @@ typedef struct slab_link {
  * up to a cache line. */
 #define SLABS_LARGE_OFFSET ((size_t)64)
 
-/** A slab's descriptor.  Descriptors are 64-byte aligned, and the fields a
- * free reads (class, table, list) sit in the first cache line together with
- * the hot head of the stage-01 pool (free list, live count, flags). */
+/** A slab's descriptor.  Descriptors are 64-byte aligned, and the fields
+ * an allocation or a free reads (table, class, base, list) sit in the first
+ * cache line together with the hot head of the stage-01 pool (free list,
+ * live count). */
 typedef struct slab {
     unsigned char *table; /**< requested-size table: inline_table, or the slab's first chunks */
+    slabs_class_t *klass; /**< its class: &owner->classes[cls] */
+    char *base;           /**< address of chunk 0: the block + the class's first_offset */
     uint32_t cls;         /**< index of its class */
     uint8_t list;         /**< enum slab_list: the list it is on */
     slab_link_t link;     /**< position on the class list named by list */
@@ -83,7 +86,8 @@ typedef struct slab {
 struct slabs_class {
     size_t size;          /**< chunk size: the largest request served; a multiple of SLABS_GRANULE */
     uint32_t div_magic;   /**< floor(2^32 / stride) + 1: chunk index = offset * div_magic >> 32 */
-    unsigned delta_bits;  /**< bits per table entry (size - requested): 4, 8, 16 or 32 */
+    uint8_t delta_bits;   /**< bits per table entry (size - requested): 4, 8, 16 or 32 */
+    uint8_t delta_shift;  /**< log2(delta_bits): 2, 3, 4 or 5 */
     uint32_t delta_mask;  /**< (1 << delta_bits) - 1 */
     uint32_t first_offset; /**< offset of chunk 0 in a slab, from stage 01 */
     size_t chunks;        /**< chunks per slab, from stage 01 (per_block): table + objects */
@@ -142,6 +146,14 @@ static inline size_t slabs_chunk_index(const slabs_class_t *c, const void *block
     return (size_t)((off * c->div_magic) >> 32);
 }
 
+/* Index of the chunk that starts at p in slab d of class c: as
+ * slabs_chunk_index(), from the chunk-0 address the slab keeps. */
+static inline size_t slabs_slab_index(const slabs_class_t *c, const slab_t *d, const void *p)
+{
+    uint64_t off = (uint64_t)((const char *)p - d->base);
+    return (size_t)((off * c->div_magic) >> 32);
+}
+
 /* True if the live bitmap that stage 01 keeps after a checked pool's block
  * header (see pool.h) marks chunk i of block b as handed out. */
 static inline bool slabs_pool_bit(const pool_block_t *b, size_t i)
@@ -173,7 +185,7 @@ static inline void *slabs_large_obj(const slabs_large_t *l)
 
 static inline size_t slabs_table_get(const unsigned char *t, const slabs_class_t *c, size_t i)
 {
-    size_t bit = i * c->delta_bits;
+    size_t bit = i << c->delta_shift;
     uint32_t w;
     memcpy(&w, t + bit / 8, sizeof w);
     return (w >> (bit % 8)) & c->delta_mask;
@@ -181,7 +193,7 @@ static inline size_t slabs_table_get(const unsigned char *t, const slabs_class_t
 
 static inline void slabs_table_put(unsigned char *t, const slabs_class_t *c, size_t i, size_t v)
 {
-    size_t bit = i * c->delta_bits;
+    size_t bit = i << c->delta_shift;
     uint32_t w;
     memcpy(&w, t + bit / 8, sizeof w);
     w = (w & ~(c->delta_mask << (bit % 8))) | (uint32_t)v << (bit % 8);

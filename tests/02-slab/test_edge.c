@@ -96,6 +96,11 @@ START_TEST(init_rejects_bad_slab_size)
     expect_einval((slabs_config_t){.max_size = 4096, .slab_size = 4096}, "slab = largest class");
     expect_einval((slabs_config_t){.max_size = 4096, .slab_size = 2048}, "slab < largest class");
     expect_einval((slabs_config_t){.max_size = 64, .slab_size = 16}, "slab of 16 bytes");
+    /* a large object starts 64 bytes into its block: a 64-byte slab could
+     * not find its header by masking */
+    expect_einval((slabs_config_t){.min_size = 16, .max_size = 16, .slab_size = 64},
+                  "slab of 64 bytes");
+    expect_ok((slabs_config_t){.min_size = 16, .max_size = 16, .slab_size = 128}, "slab of 128 bytes");
     expect_ok((slabs_config_t){.max_size = 4096, .slab_size = 8192}, "slab 2x largest");
 }
 END_TEST

@@ -303,6 +303,34 @@ START_TEST(write_after_free_is_caught_on_reuse)
 }
 END_TEST
 
+/* Every free chunk of a slab damaged after free: stage 01 withholds them
+ * all, the slab has nothing live and nothing to give, so it is released
+ * rather than stranded on the full list, and a new slab serves. */
+START_TEST(slab_with_every_chunk_withheld_is_released)
+{
+    size_t cls = slabs_class_of(&st_s, 1000);
+    size_t per = st_cstats(&st_s, cls).chunks_per_slab;
+    void **p = malloc(per * sizeof *p);
+    ck_assert_ptr_nonnull(p);
+    for (size_t i = 0; i < per; i++)
+        ck_assert_ptr_nonnull(p[i] = slabs_alloc(&st_s, 1000));
+    for (size_t i = 0; i < per; i++) {
+        slabs_free(&st_s, p[i]);
+        sneak_poke(p[i], 1024, 100, 0x42);
+    }
+    size_t held = st_stats(&st_s).bytes_from_source;
+    void *q = slabs_alloc(&st_s, 1000);
+    ck_assert_ptr_nonnull(q);
+    ck_assert_uint_eq(mc.count, per);
+    ck_assert_str_eq(mc.last.kind, "use-after-free");
+    ck_assert_uint_eq(st_cstats(&st_s, cls).slabs, 1); /* the damaged one went back */
+    ck_assert_uint_eq(st_stats(&st_s).bytes_from_source, held);
+    ck_assert_uint_eq(slabs_check(&st_s), 0);
+    slabs_free(&st_s, q);
+    free(p);
+}
+END_TEST
+
 START_TEST(registry_growth_failure_is_enomem)
 {
     /* the first slab of a checked allocator needs the registry first */
@@ -472,6 +500,7 @@ Suite *slabs_misuse_suite(void)
     tcase_add_test(tc, foreign_pointer_before_any_slab);
     tcase_add_test(tc, pointer_into_slab_header_is_foreign);
     tcase_add_test(tc, write_after_free_is_caught_on_reuse);
+    tcase_add_test(tc, slab_with_every_chunk_withheld_is_released);
     tcase_add_test(tc, registry_growth_failure_is_enomem);
     tcase_add_test(tc, realloc_of_freed_object_is_reported);
     tcase_add_test(tc, realloc_of_interior_pointer_is_reported);

@@ -4,19 +4,29 @@
  * slabs_reset() frees every object but keeps the memory; slabs_destroy()
  * returns every byte.  The counting source proves each claim in bytes.
  *
- * The clock is a test clock (st_now) that the tests move by hand, so the
- * idle ages are exact and no test depends on timing.
+ * The clock is a test clock (st_now, through trim_now, which counts its
+ * reads) that the tests move by hand, so the idle ages are exact and no
+ * test depends on timing.
  */
 #include "slab_test.h"
 
 #define SLAB ((size_t)1 << 14)   /* 16 KiB slabs: few chunks of the big classes */
 
+static size_t clock_reads;       /* calls of trim_now() since setup */
+
+static uint64_t trim_now(void)
+{
+    clock_reads++;
+    return st_now();
+}
+
 /* classes 16 32 ... 2048 */
 static void setup(void)
 {
     st_clock_ns = 1000;
+    clock_reads = 0;
     st_init((slabs_config_t){.min_size = 16, .max_size = 2048, .growth = 2.0,
-                             .slab_size = SLAB, .now_ns = st_now});
+                             .slab_size = SLAB, .now_ns = trim_now});
 }
 
 static void teardown(void)
@@ -205,8 +215,13 @@ START_TEST(trim_idle_releases_only_old_empty_slabs)
     void **b = fill_slabs(1000, 1, &nb);
     st_clock_ns = 1000;
     free_all(a, na);             /* two slabs empty since t = 1000 */
+    /* The last slab of a class to empty stays at the head of its partial
+     * list, unstamped, until a trim looks at it (slabs.h): a trim that
+     * releases nothing stamps it now, so the ages below are exact. */
+    ck_assert_uint_eq(slabs_trim_idle(&st_s, UINT64_MAX), 0);
     st_clock_ns = 1000 + 5000;
     free_all(b, nb);             /* one slab empty since t = 6000 */
+    ck_assert_uint_eq(slabs_trim_idle(&st_s, UINT64_MAX), 0);
     st_clock_ns = 1000 + 8000;   /* ages: 8000, 8000, 3000 */
     ck_assert_uint_eq(slabs_trim_idle(&st_s, 10000), 0);
     ck_assert_uint_eq(slabs_trim_idle(&st_s, 8000), 0);   /* strictly longer */
@@ -256,7 +271,70 @@ START_TEST(trim_idle_never_touches_partial_slabs)
     slabs_free(&st_s, p[0]);
     free(p);
     st_clock_ns += 10;
+    /* it emptied at the head of its partial list: its age counts from the
+     * first trim that sees it empty (this one), never from earlier */
+    ck_assert_uint_eq(slabs_trim_idle(&st_s, 1), 0);
+    st_clock_ns += 10;
     ck_assert_uint_eq(slabs_trim_idle(&st_s, 1), SLAB);
+}
+END_TEST
+
+/* A class's only slab, emptied and used again, stays where allocation finds
+ * it: no clock read, no memory back.  Its idle age counts from the first
+ * trim that finds it empty, so trim_idle may give it back late (by at most
+ * the time between its emptying and that trim), never early. */
+START_TEST(slab_emptied_in_place_is_aged_from_the_first_trim)
+{
+    size_t cls = slabs_class_of(&st_s, 100);
+    void *p = slabs_alloc(&st_s, 100);
+    ck_assert_ptr_nonnull(p);
+    size_t reads = clock_reads;
+    st_clock_ns = 1000;
+    for (int i = 0; i < 1000; i++) {      /* the slab empties 1000 times */
+        slabs_free(&st_s, p);
+        ck_assert_ptr_eq(slabs_alloc(&st_s, 100), p);   /* the same chunk again */
+    }
+    slabs_free(&st_s, p);                 /* empty since t = 1000 */
+    ck_assert_uint_eq(clock_reads, reads);
+    ck_assert_uint_eq(st_cstats(&st_s, cls).slabs, 1);
+    ck_assert_uint_eq(slabs_check(&st_s), 0);
+    st_clock_ns = 1000000;
+    ck_assert_uint_eq(slabs_trim_idle(&st_s, 5000), 0);     /* seen empty: stamped now */
+    ck_assert_uint_eq(st_cstats(&st_s, cls).slabs, 1);
+    ck_assert_uint_eq(slabs_check(&st_s), 0);
+    st_clock_ns += 5000;
+    ck_assert_uint_eq(slabs_trim_idle(&st_s, 5000), 0);     /* age 5000: not strictly longer */
+    st_clock_ns += 1;
+    ck_assert_uint_eq(slabs_trim_idle(&st_s, 5000), SLAB);
+    ck_assert_uint_eq(st_cstats(&st_s, cls).slabs, 0);
+    ck_assert_uint_eq(st_fs.live_bytes, st_overhead());
+}
+END_TEST
+
+/* A slab that empties anywhere but at the head of its partial list goes to
+ * the empty list at once, stamped with the clock: its age is exact. */
+START_TEST(slab_emptied_behind_the_head_is_stamped_at_once)
+{
+    size_t n;
+    void **p = fill_slabs(100, 2, &n);
+    size_t half = n / 2;                  /* p[0..half) in slab A, the rest in B */
+    ck_assert_uint_ne(slab_of(p[0]), slab_of(p[n - 1]));
+    ck_assert_uint_eq(slab_of(p[0]), slab_of(p[half - 1]));
+    slabs_free(&st_s, p[0]);              /* A: full -> partial (head) */
+    slabs_free(&st_s, p[n - 1]);          /* B: full -> partial (head), A behind */
+    st_clock_ns = 1000;
+    for (size_t i = 1; i < half; i++)     /* A empties behind the head */
+        slabs_free(&st_s, p[i]);
+    ck_assert_uint_eq(slabs_check(&st_s), 0);
+    st_clock_ns = 2000;
+    ck_assert_uint_eq(slabs_trim_idle(&st_s, 1000), 0);     /* age 1000 */
+    ck_assert_uint_eq(slabs_trim_idle(&st_s, 999), SLAB);   /* A goes back */
+    ck_assert_uint_eq(slab_of(p[n - 2]), slab_of(p[n - 1]));
+    for (size_t i = half; i < n - 1; i++)
+        slabs_free(&st_s, p[i]);
+    free(p);
+    ck_assert_uint_eq(slabs_trim(&st_s, 0), SLAB);          /* B, emptied in place */
+    ck_assert_uint_eq(st_fs.live_bytes, st_overhead());
 }
 END_TEST
 
@@ -388,6 +466,8 @@ Suite *slabs_trim_suite(void)
     tcase_add_test(tc, trim_idle_releases_only_old_empty_slabs);
     tcase_add_test(tc, trim_idle_age_restarts_when_slab_is_reused);
     tcase_add_test(tc, trim_idle_never_touches_partial_slabs);
+    tcase_add_test(tc, slab_emptied_in_place_is_aged_from_the_first_trim);
+    tcase_add_test(tc, slab_emptied_behind_the_head_is_stamped_at_once);
     tcase_add_test(tc, trim_idle_counts_age_from_reset);
     tcase_add_test(tc, trim_keeps_the_most_recently_emptied);
     suite_add_tcase(s, tc);
