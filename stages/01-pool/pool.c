@@ -267,9 +267,13 @@ void pool_reset(pool_t *p)
 {
     if (p == NULL)
         return;
-    for (pool_block_t *b = p->head; b != NULL; b = b->next) {
-        memset(block_bitmap(b), 0, p->bitmap_words * sizeof(uint64_t));
-        tool_noaccess(block_chunks(p, b), p->block_size - p->first_offset);
+    /* per block: clear the live bitmap (checked mode) and tell the tools
+     * every chunk is off limits; with neither, the blocks need no visit */
+    if (p->bitmap_words != 0 || TOOL_ACTIVE) {
+        for (pool_block_t *b = p->head; b != NULL; b = b->next) {
+            memset(block_bitmap(b), 0, p->bitmap_words * sizeof(uint64_t));
+            tool_noaccess(block_chunks(p, b), p->block_size - p->first_offset);
+        }
     }
     p->free_list = NULL;
     p->live = 0;
