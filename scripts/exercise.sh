@@ -258,6 +258,26 @@ memcheck_pass() {
 # Validates exercise $1, with scratch files in directory $2 and its name
 # padded to $3 columns.  Prints its line (and details when not ok); returns
 # 0 iff it is ok.
+# judge EX LOG WANT: prints what the tagged run in LOG shows ("P of N pass"
+# and, when it is not what WANT asks, why); fails unless the run is as
+# wanted: WANT=fail, some test failed; WANT=pass, every test passed.
+judge() {
+    local counts p n
+    if ! counts=$(read_counts "$1" "$2"); then
+        echo "no summary from the runner"; return 1
+    fi
+    read -r p n <<<"$counts"
+    if [ "$n" -eq 0 ]; then
+        echo "no test ran"; return 1
+    fi
+    if [ "$3" = fail ]; then
+        [ "$p" -lt "$n" ] && { echo "$p of $n pass (fails, as it must)"; return 0; }
+        echo "$p of $n pass (stub passes!)"; return 1
+    fi
+    [ "$p" -eq "$n" ] && { echo "$p of $n pass"; return 0; }
+    echo "$p of $n pass (REFERENCE FAILS)"; return 1
+}
+
 validate_one() {
     local ex=$1 tmp=$2 width=$3
     local stage stubs label
@@ -292,42 +312,13 @@ validate_one() {
     fi
 
     # (b) its tagged tests fail against the stub
-    local slog="$tmp/$ex.stub" counts sp sn stub_text ok=0
+    local slog="$tmp/$ex.stub" rlog="$tmp/$ex.ref" stub_text ref_text ok=0
     run_tagged "$ROOT/$CCNAME/ex-$ex/tests/$stage/run" "$ex" "$slog"
-    if ! counts=$(read_counts "$ex" "$slog"); then
-        stub_text="no summary from the runner"
-        ok=1
-    else
-        read -r sp sn <<<"$counts"
-        if [ "$sn" -eq 0 ]; then
-            stub_text="no test ran"
-            ok=1
-        elif [ "$sp" -lt "$sn" ]; then
-            stub_text="$sp of $sn pass (fails, as it must)"
-        else
-            stub_text="$sp of $sn pass (stub passes!)"
-            ok=1
-        fi
-    fi
+    stub_text=$(judge "$ex" "$slog" fail) || ok=1
 
     # (c) the same tests pass against the stage's own code
-    local rlog="$tmp/$ex.ref" rp rn ref_text
     run_tagged "$ROOT/$CCNAME/debug/tests/$stage/run" "$ex" "$rlog"
-    if ! counts=$(read_counts "$ex" "$rlog"); then
-        ref_text="no summary from the runner"
-        ok=1
-    else
-        read -r rp rn <<<"$counts"
-        if [ "$rn" -eq 0 ]; then
-            ref_text="no test ran"
-            ok=1
-        elif [ "$rp" -eq "$rn" ]; then
-            ref_text="$rp of $rn pass"
-        else
-            ref_text="$rp of $rn pass (REFERENCE FAILS)"
-            ok=1
-        fi
-    fi
+    ref_text=$(judge "$ex" "$rlog" pass) || ok=1
 
     printf '%s   stub: %-32s   reference: %-14s   %s\n' "$label" "$stub_text" "$ref_text" \
         "$([ "$ok" -eq 0 ] && echo ok || echo 'NOT OK')"

@@ -268,17 +268,26 @@ START_TEST(pointer_into_slab_header_is_foreign)
 }
 END_TEST
 
+/* Fills exactly one slab of the class of `size`; returns its objects
+ * (malloc'd array, the caller frees it), the class and chunks per slab. */
+static void **fill_one_slab(size_t size, size_t *cls, size_t *per)
+{
+    *cls = slabs_class_of(&st_s, size);
+    *per = st_cstats(&st_s, *cls).chunks_per_slab;
+    void **p = malloc(*per * sizeof *p);
+    ck_assert_ptr_nonnull(p);
+    for (size_t i = 0; i < *per; i++)
+        ck_assert_ptr_nonnull(p[i] = slabs_alloc(&st_s, size));
+    return p;
+}
+
 START_TEST(write_after_free_is_caught_on_reuse)
 {
     /* fill one slab of the 1024 class, free one object, damage it, and
      * allocate: stage 01 reports the damage and withholds the chunk, so the
      * slab is full and the object comes from a new slab */
-    size_t cls = slabs_class_of(&st_s, 1000);
-    size_t per = st_cstats(&st_s, cls).chunks_per_slab;
-    void **p = malloc(per * sizeof *p);
-    ck_assert_ptr_nonnull(p);
-    for (size_t i = 0; i < per; i++)
-        ck_assert_ptr_nonnull(p[i] = slabs_alloc(&st_s, 1000));
+    size_t cls, per;
+    void **p = fill_one_slab(1000, &cls, &per);
     slabs_free(&st_s, p[3]);
     ck_assert_uint_eq(sneak_byte(p[3], 1024, 100), FILL_FREED);
     sneak_poke(p[3], 1024, 100, 0x42);
@@ -308,12 +317,8 @@ END_TEST
  * rather than stranded on the full list, and a new slab serves. */
 START_TEST(slab_with_every_chunk_withheld_is_released)
 {
-    size_t cls = slabs_class_of(&st_s, 1000);
-    size_t per = st_cstats(&st_s, cls).chunks_per_slab;
-    void **p = malloc(per * sizeof *p);
-    ck_assert_ptr_nonnull(p);
-    for (size_t i = 0; i < per; i++)
-        ck_assert_ptr_nonnull(p[i] = slabs_alloc(&st_s, 1000));
+    size_t cls, per;
+    void **p = fill_one_slab(1000, &cls, &per);
     for (size_t i = 0; i < per; i++) {
         slabs_free(&st_s, p[i]);
         sneak_poke(p[i], 1024, 100, 0x42);
