@@ -14,8 +14,9 @@
  * these strings: "foreign-pointer", "interior-pointer",
  * "misaligned-pointer", "double-free".
  *
- * Everything in pool_internal.h is in scope here; you need block_of(),
- * block_is_ours(), chunk_index(), block_bitmap() and bitmap_get().
+ * Everything in pool_internal.h and pool_ext.h is in scope here; you need
+ * pool_block_of(), block_is_ours(), pool_chunk_index() and
+ * pool_chunk_is_live().
  * Every step must be O(1): no walk over the blocks or the free list.
  */
 

@@ -12,14 +12,14 @@
  * every free chunk holds the next one (NULL after the last).  It costs no
  * memory beyond the chunks, and both operations are O(1).
  *
- * Everything in pool_internal.h is in scope here; you need link_read(),
- * link_write() and chunk_hide().
+ * Everything in pool_ext.h is in scope here; you need pool_link_read(),
+ * pool_link_write() and pool_chunk_hide().
  */
 
 /* Pushes obj, a chunk that has just become free, on the free list.
  * Called by pool_free() after the checks of checked mode; pool_free()
  * itself updates p->live. */
-static inline void freelist_push(pool_t *p, void *obj)
+static inline void pool_freelist_push(pool_t *p, void *obj)
 {
     /* TODO 1: make obj's first word remember the chunk that is the head of
      *         the list now.  Write it with the helper meant for links, so
@@ -35,7 +35,7 @@ static inline void freelist_push(pool_t *p, void *obj)
 /* Pops the most recently freed chunk and returns it, or returns NULL if the
  * list is empty.  The caller (pool_alloc()) makes the chunk usable again
  * and updates p->live. */
-static inline void *freelist_pop(pool_t *p)
+static inline void *pool_freelist_pop(pool_t *p)
 {
     /* TODO 1: an empty list gives NULL, and must stay empty. */
     /* TODO 2: otherwise the head goes to the caller, and the chunk it links

@@ -13,7 +13,7 @@
  * is history and stays.  O(blocks): never a pass over the chunks.
  *
  * Everything in pool.c before this point is in scope; you need
- * carve_start(), block_bitmap(), block_chunks() and tool_noaccess().
+ * carve_start(), pool_block_bitmap(), pool_block_chunks() and tool_noaccess().
  */
 
 void pool_reset(pool_t *p)

@@ -20,8 +20,9 @@
  * when the free list is empty, so live == carved at that moment, which is
  * why peak_live needs updating only on the slow path.
  *
- * Checked mode lives in pool_checked.c, the invariant checker in
- * pool_check.c, shared geometry in pool_internal.h.
+ * The free list and the unchecked fast path are in pool_ext.h (allocators
+ * built on pools use them too), checked mode in pool_checked.c, the
+ * invariant checker in pool_check.c.
  */
 #include "pool.h"
 
@@ -34,39 +35,13 @@
 #include "pool_internal.h"
 #include "secret.h"
 
-/* ---- the free list ---------------------------------- exercise 01-freelist */
-
-#ifdef SC_EX_01_FREELIST
-#include "01-freelist/freelist.c"
-#else
-// [freelist]
-/* Pushes a chunk that has just become free: its first word now holds the
- * old head, and it becomes the head. */
-static inline void freelist_push(pool_t *p, void *obj)
-{
-    link_write(obj, p->free_list);
-    chunk_hide(p, obj);
-    p->free_list = obj;
-}
-
-/* Pops the most recently freed chunk, or returns NULL if there is none. */
-static inline void *freelist_pop(pool_t *p)
-{
-    void *obj = p->free_list;
-    if (obj != NULL)
-        p->free_list = link_read(obj);
-    return obj;
-}
-// [freelist]
-#endif
-
 /* ---- blocks and carving ------------------------------------------------- */
 
 /* Makes b the block being carved, from its first chunk. */
 static void carve_start(pool_t *p, pool_block_t *b)
 {
     p->carve = b;
-    p->bump = b ? block_chunks(p, b) : NULL;
+    p->bump = b ? pool_block_chunks(p, b) : NULL;
     p->bump_end = b ? p->bump + p->per_block * p->stride : NULL;
 }
 
@@ -83,8 +58,8 @@ static pool_block_t *block_acquire(pool_t *p)
     b->next = NULL;
     b->owner = p;
     b->cookie = block_cookie(p, b);
-    memset(block_bitmap(b), 0, p->bitmap_words * sizeof(uint64_t));
-    tool_noaccess(block_chunks(p, b), p->block_size - p->first_offset);
+    memset(pool_block_bitmap(b), 0, p->bitmap_words * sizeof(uint64_t));
+    tool_noaccess(pool_block_chunks(p, b), p->block_size - p->first_offset);
     if (p->tail)
         p->tail->next = b;
     else
@@ -208,13 +183,13 @@ static __attribute__((noinline)) void *pool_alloc_slow(pool_t *p)
     }
     void *obj;
     do
-        obj = freelist_pop(p);
+        obj = pool_freelist_pop(p);
     while (obj && (p->flags & POOL_CHECKED) && !pool_checked_reuse_ok(p, obj));
     if (obj == NULL && (obj = carve_chunk(p)) == NULL) {
         errno = ENOMEM;
         return NULL;
     }
-    chunk_expose(p, obj);
+    pool_chunk_expose(p, obj);
     if (++p->live > p->peak_live)
         p->peak_live = p->live;
     if (p->flags & POOL_CHECKED)
@@ -229,8 +204,7 @@ static __attribute__((noinline)) void pool_free_checked(pool_t *p, void *obj)
 {
     if (!pool_checked_on_free(p, obj))
         return;
-    freelist_push(p, obj);
-    p->live--;
+    pool_push_fast(p, obj);
 }
 
 // [alloc]
@@ -238,10 +212,7 @@ void *pool_alloc(pool_t *p)
 {
     if (p == NULL || p->free_list == NULL || (p->flags & (POOL_ZERO | POOL_CHECKED)))
         return pool_alloc_slow(p);
-    void *obj = freelist_pop(p);
-    chunk_expose(p, obj);
-    p->live++;
-    return obj;
+    return pool_pop_fast(p);
 }
 
 void pool_free(pool_t *p, void *obj)
@@ -252,8 +223,7 @@ void pool_free(pool_t *p, void *obj)
         pool_free_checked(p, obj);
         return;
     }
-    freelist_push(p, obj);
-    p->live--;
+    pool_push_fast(p, obj);
 }
 // [alloc]
 
@@ -271,8 +241,8 @@ void pool_reset(pool_t *p)
      * every chunk is off limits; with neither, the blocks need no visit */
     if (p->bitmap_words != 0 || TOOL_ACTIVE) {
         for (pool_block_t *b = p->head; b != NULL; b = b->next) {
-            memset(block_bitmap(b), 0, p->bitmap_words * sizeof(uint64_t));
-            tool_noaccess(block_chunks(p, b), p->block_size - p->first_offset);
+            memset(pool_block_bitmap(b), 0, p->bitmap_words * sizeof(uint64_t));
+            tool_noaccess(pool_block_chunks(p, b), p->block_size - p->first_offset);
         }
     }
     p->free_list = NULL;

@@ -14,7 +14,6 @@
  */
 #include <stdbool.h>
 
-#include "fill.h"
 #include "pool_internal.h"
 
 /* What the block walk learned, for the other checks. */
@@ -55,7 +54,7 @@ static size_t check_blocks(const pool_t *p, walk_t *w)
  * block have not been carved from since init or the last reset. */
 static bool is_carved_chunk(const pool_t *p, walk_t *w, const void *ptr)
 {
-    const pool_block_t *b = block_of(p, ptr);
+    const pool_block_t *b = pool_block_of(p, ptr);
     if (b != w->cache) {
         const pool_block_t *c = p->head;
         size_t i = 0;
@@ -65,9 +64,7 @@ static bool is_carved_chunk(const pool_t *p, walk_t *w, const void *ptr)
             return false;
         w->cache = b;
     }
-    const char *why;
-    size_t i = chunk_index(p, b, ptr, &why);
-    if (i == p->per_block)
+    if (pool_chunk_index(p, b, ptr, NULL) == p->per_block)
         return false;
     return b != p->carve || (const char *)ptr < p->bump; /* carved already */
 }
@@ -78,30 +75,16 @@ static size_t check_free_chunk(const pool_t *p, void *c)
 {
     if (!(p->flags & POOL_CHECKED))
         return 0;
-    size_t bad = 0;
-    const pool_block_t *b = block_of(p, c);
-    const char *why;
-    bad += bitmap_get(block_bitmap(b), chunk_index(p, b, c, &why));
-    size_t n = p->stride - 2 * sizeof(void *);
-    char *body = (char *)c + 2 * sizeof(void *);
-    tool_defined(body, n);
-    bad += (fill_find_damage(body, n, FILL_FREED) != n);
-    tool_noaccess(body, n);
-    return bad;
+    const pool_block_t *b = pool_block_of(p, c);
+    size_t bad = pool_chunk_is_live(p, b, pool_chunk_index(p, b, c, NULL));
+    return bad + !freed_fill_intact(p, c);
 }
 
 // [free-list-walk]
 /* Checked mode: does word 1 of free chunk c still hold its link ^ secret? */
 static bool link_check_intact(const pool_t *p, void *c)
 {
-    if (!(p->flags & POOL_CHECKED))
-        return true;
-    uintptr_t link = (uintptr_t)link_read(c);
-    uintptr_t *check = (uintptr_t *)c + 1;
-    tool_defined(check, sizeof *check);
-    bool ok = *check == (link ^ p->secret);
-    tool_noaccess(check, sizeof *check);
-    return ok;
+    return !(p->flags & POOL_CHECKED) || link_check_matches(p, c, pool_link_read(c));
 }
 
 /* Walks the free list; *n receives its length, *complete whether the walk
@@ -111,7 +94,7 @@ static size_t check_free_list(const pool_t *p, walk_t *w, size_t *n, bool *compl
     size_t bad = 0;
     *n = 0;
     *complete = false;
-    for (void *c = p->free_list; c != NULL; c = link_read(c)) {
+    for (void *c = p->free_list; c != NULL; c = pool_link_read(c)) {
         if (*n == p->carved || !is_carved_chunk(p, w, c))
             return bad + 1; /* a cycle, or a link to something not ours */
         bad += check_free_chunk(p, c);
@@ -129,8 +112,8 @@ static void rehide_free_list(const pool_t *p, size_t n)
 {
     void *c = p->free_list;
     for (size_t i = 0; i < n; i++) {
-        void *next = link_read(c);
-        chunk_hide(p, c);
+        void *next = pool_link_read(c);
+        pool_chunk_hide(p, c);
         c = next;
     }
 }
@@ -141,7 +124,7 @@ static size_t bitmap_live(const pool_t *p)
     size_t sum = 0;
     for (const pool_block_t *b = p->head; b != NULL; b = b->next)
         for (size_t i = 0; i < p->bitmap_words; i++)
-            sum += (size_t)__builtin_popcountll(block_bitmap(b)[i]);
+            sum += (size_t)__builtin_popcountll(pool_block_bitmap(b)[i]);
     return sum;
 }
 

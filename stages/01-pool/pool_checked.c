@@ -20,7 +20,6 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "fill.h"
 #include "misuse.h"
 #include "pool_internal.h"
 
@@ -39,14 +38,14 @@ static void report(const char *kind, const void *addr, const char *message)
 /* Returns NULL if obj may be freed, else the kind of misuse it is. */
 static const char *free_problem(const pool_t *p, const void *obj)
 {
-    const pool_block_t *b = block_of(p, obj);
+    const pool_block_t *b = pool_block_of(p, obj);
     if (!block_is_ours(p, b))
         return "foreign-pointer";
-    const char *why;
-    size_t i = chunk_index(p, b, obj, &why);
+    const char *why = NULL;
+    size_t i = pool_chunk_index(p, b, obj, &why);
     if (i == p->per_block)
         return why;
-    if (!bitmap_get(block_bitmap(b), i))
+    if (!pool_chunk_is_live(p, b, i))
         return "double-free";
     return NULL;
 }
@@ -86,59 +85,35 @@ bool pool_checked_on_free(pool_t *p, void *obj)
         report("buffer-overflow", obj, "bytes past the end of the object were written");
         return false;
     }
-    pool_block_t *b = block_of(p, obj);
-    const char *why;
-    bitmap_put(block_bitmap(b), chunk_index(p, b, obj, &why), false);
-    /* freelist_push() will store the old head in word 0; word 1 keeps a
+    pool_block_t *b = pool_block_of(p, obj);
+    bitmap_put(pool_block_bitmap(b), pool_chunk_index(p, b, obj, NULL), false);
+    /* pool_freelist_push() will store the old head in word 0; word 1 keeps a
      * check of it, the rest the freed fill. */
     tool_defined(obj, p->stride);
     ((uintptr_t *)obj)[1] = (uintptr_t)p->free_list ^ p->secret;
-    memset((char *)obj + 2 * sizeof(void *), FILL_FREED, p->stride - 2 * sizeof(void *));
+    memset((char *)obj + POOL_FREE_BODY, FILL_FREED, p->stride - POOL_FREE_BODY);
     return true;
 }
 
 /* ---- validating reuse ---------------------------------------------------- */
 
-/* True if the free chunk obj still holds FILL_FREED after its two link words. */
-static bool freed_fill_intact(const pool_t *p, void *obj)
-{
-    size_t n = p->stride - 2 * sizeof(void *);
-    char *body = (char *)obj + 2 * sizeof(void *);
-    tool_defined(body, n);
-    bool ok = fill_find_damage(body, n, FILL_FREED) == n;
-    tool_noaccess(body, n);
-    return ok;
-}
-
-// [link-check]
-/* True if the link just read from obj (now p->free_list) is the one the pool
- * wrote: the second word of a free chunk holds link ^ secret. */
-static bool link_intact(const pool_t *p, void *obj)
-{
-    uintptr_t *check = (uintptr_t *)obj + 1;
-    tool_defined(check, sizeof *check);
-    bool ok = *check == ((uintptr_t)p->free_list ^ p->secret);
-    tool_noaccess(check, sizeof *check);
-    return ok;
-}
-// [link-check]
-
 bool pool_checked_reuse_ok(pool_t *p, void *obj)
 {
-    if (!link_intact(p, obj)) {
+    /* the link just read from obj is now p->free_list */
+    if (!link_check_matches(p, obj, p->free_list)) {
         /* The link in obj was overwritten: the rest of the list is lost.
          * Withhold it, and obj with it (obj is not counted anywhere yet, so
          * every chunk neither live nor withheld goes). */
         report("use-after-free", obj, "a freed object's free-list link was overwritten");
         p->quarantined = p->carved - p->live;
         p->free_list = NULL;
-        chunk_hide(p, obj);
+        pool_chunk_hide(p, obj);
         return false;
     }
     if (!freed_fill_intact(p, obj)) {
         report("use-after-free", obj, "a freed object was written after it was freed");
         p->quarantined++;
-        chunk_hide(p, obj);
+        pool_chunk_hide(p, obj);
         return false;
     }
     return true;
@@ -146,9 +121,8 @@ bool pool_checked_reuse_ok(pool_t *p, void *obj)
 
 void pool_checked_on_alloc(pool_t *p, void *obj)
 {
-    pool_block_t *b = block_of(p, obj);
-    const char *why;
-    bitmap_put(block_bitmap(b), chunk_index(p, b, obj, &why), true);
+    pool_block_t *b = pool_block_of(p, obj);
+    bitmap_put(pool_block_bitmap(b), pool_chunk_index(p, b, obj, NULL), true);
     if (!(p->flags & POOL_ZERO))
         memset(obj, FILL_FRESH, p->obj_size);
     char *g = (char *)obj + p->obj_size;

@@ -1,10 +1,12 @@
 /*
- * pool_internal.h - block and chunk helpers shared by the files of stage 01
- * (pool.c, pool_checked.c, pool_check.c).  Not part of the public API.
+ * pool_internal.h - what the files of stage 01 share (pool.c,
+ * pool_checked.c, pool_check.c) beyond pool_ext.h.  Not part of the API,
+ * and never included outside stages/01-pool/: allocators built on pools use
+ * pool_ext.h.
  *
- * Geometry in one place: a block starts with its pool_block_t header, then
- * (checked mode) its live bitmap, then chunk i at block + first_offset +
- * i * stride for i < per_block.
+ * Here: the block cookie, writing the live bitmap, the checks of a free
+ * chunk's fill and link-check word (checked mode, used both when a chunk is
+ * reused and by pool_check()), and the entry points of pool_checked.c.
  */
 #ifndef SLABCRAFT_POOL_INTERNAL_H
 #define SLABCRAFT_POOL_INTERNAL_H
@@ -12,32 +14,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "align.h"
-#include "pool.h"
-#include "tool.h"
+#include "fill.h"
+#include "pool_ext.h"
 
-/* ---- block geometry ----------------------------------------------------- */
-
-/* The live bitmap of a block (checked mode): bit i = chunk i is handed out. */
-static inline uint64_t *block_bitmap(const pool_block_t *b)
-{
-    return (uint64_t *)(uintptr_t)(b + 1);
-}
-
-/* Address of chunk 0 of block b. */
-static inline char *block_chunks(const pool_t *p, const pool_block_t *b)
-{
-    return (char *)(uintptr_t)b + p->first_offset;
-}
-
-// [owner]
-/* The block that holds obj: blocks are aligned to their size, so masking
- * the low bits of any address inside a block gives the block's start. */
-static inline pool_block_t *block_of(const pool_t *p, const void *obj)
-{
-    return align_ptr_down(obj, p->block_size);
-}
-// [owner]
+/* ---- block header and bitmap -------------------------------------------- */
 
 /* The cookie a block of pool p must carry. */
 static inline uintptr_t block_cookie(const pool_t *p, const pool_block_t *b)
@@ -51,69 +31,42 @@ static inline bool block_is_ours(const pool_t *p, const pool_block_t *b)
     return b->owner == p && b->cookie == block_cookie(p, b);
 }
 
-/* Index of the chunk at ptr in block b, or per_block if ptr is not the start
- * of a chunk of b; then *why names the rule it breaks. */
-static inline size_t chunk_index(const pool_t *p, const pool_block_t *b,
-                                 const void *ptr, const char **why)
-{
-    const char *first = block_chunks(p, b);
-    const char *c = ptr;
-    *why = "foreign-pointer";
-    if (c < first || (size_t)(c - first) >= p->per_block * p->stride)
-        return p->per_block;
-    size_t off = (size_t)(c - first);
-    if (off % p->stride == 0)
-        return off / p->stride;
-    *why = align_ptr_is(ptr, p->align) ? "interior-pointer" : "misaligned-pointer";
-    return p->per_block;
-}
-
-static inline bool bitmap_get(const uint64_t *bm, size_t i)
-{
-    return (bm[i / 64] >> (i % 64)) & 1u;
-}
-
 static inline void bitmap_put(uint64_t *bm, size_t i, bool v)
 {
     uint64_t bit = (uint64_t)1 << (i % 64);
     bm[i / 64] = v ? bm[i / 64] | bit : bm[i / 64] & ~bit;
 }
 
-/* ---- tool annotations for one chunk (nothing in an ordinary build) ------- */
-// [chunk-tools]
+/* ---- a free chunk in checked mode ---------------------------------------- */
 
-/* The chunk goes to the caller: its obj_size bytes become usable (contents
- * undefined); padding up to stride stays off limits. */
-static inline void chunk_expose(const pool_t *p, void *obj)
+/* A free chunk of a checked pool: word 0 is its link, word 1 the link's
+ * check (link ^ secret), the rest FILL_FREED. */
+#define POOL_FREE_BODY (2 * sizeof(void *))
+
+/* True if free chunk obj still holds FILL_FREED after its two link words.
+ * The bytes are made readable for the comparison and hidden again. */
+static inline bool freed_fill_intact(const pool_t *p, void *obj)
 {
-#if TOOL_ACTIVE
-    tool_noaccess(obj, p->stride);
-    tool_undefined(obj, p->obj_size);
-#else
-    (void)p, (void)obj;
-#endif
+    size_t n = p->stride - POOL_FREE_BODY;
+    char *body = (char *)obj + POOL_FREE_BODY;
+    tool_defined(body, n);
+    bool ok = fill_find_damage(body, n, FILL_FREED) == n;
+    tool_noaccess(body, n);
+    return ok;
 }
 
-/* The chunk is free: nothing outside the allocator may touch it. */
-static inline void chunk_hide(const pool_t *p, void *obj)
+// [link-check]
+/* True if word 1 of free chunk obj holds link ^ secret: the link in word 0
+ * is the one the pool wrote. */
+static inline bool link_check_matches(const pool_t *p, void *obj, const void *link)
 {
-    tool_noaccess(obj, p->stride);
+    uintptr_t *check = (uintptr_t *)obj + 1;
+    tool_defined(check, sizeof *check);
+    bool ok = *check == ((uintptr_t)link ^ p->secret);
+    tool_noaccess(check, sizeof *check);
+    return ok;
 }
-
-/* Reads the free-list link stored in the first word of a free chunk. */
-static inline void *link_read(void *obj)
-{
-    tool_defined(obj, sizeof(void *));
-    return *(void **)obj;
-}
-
-/* Writes the free-list link of a chunk that is becoming free. */
-static inline void link_write(void *obj, void *next)
-{
-    tool_undefined(obj, sizeof(void *));
-    *(void **)obj = next;
-}
-// [chunk-tools]
+// [link-check]
 
 /* ---- checked mode (pool_checked.c) -------------------------------------- */
 

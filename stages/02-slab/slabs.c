@@ -1,12 +1,8 @@
 /*
  * slabs.c - stage 02: objects of many sizes, from slabs of one class each.
+ * The core: lookup, lists, slabs, allocation and free, trimming, reset.
  *
  * Algorithm.
- *  - Classes: from the smallest size, each next class is the previous one
- *    times the growth factor, rounded up to the granule (16 bytes), and at
- *    least one granule more; the last class is exactly max_size.  A request
- *    of n bytes in class c wastes under (growth - 1) of the chunk plus one
- *    granule, and never more than the gap to the previous class.
  *  - Lookup: a table with one 16-bit class index per granule up to max_size,
  *    so size -> class is one shift and one load.
  *  - Slabs: each slab is one block of slab_size bytes, owned by a stage-01
@@ -22,121 +18,34 @@
  *    move no slab and read no clock.  Only the head of a partial list can
  *    be empty; the trims, and anything that puts another slab in front of
  *    it, first move it to the empty list stamped now (class_settle).
- *  - Fast paths: with no flags, slabs_alloc() and slabs_free() pop and push
- *    the slab pool's free list in line (stage 01's pool_alloc() and
- *    pool_free() fast paths, through pool_internal.h's chunk helpers) and
- *    end without a call; everything else goes through stage 01.
- *  - Free: mask the pointer to its slab, follow the block header's owner to
- *    the pool and so to the descriptor; owner NULL means a large object.
- *  - Requested sizes: each slab has a table with one small entry per chunk
- *    (chunk size - requested size), so frees subtract exactly what the
- *    allocation added to the class's requested_bytes.
+ *  - Free: mask the pointer to its block; the side table (slabs_t::map)
+ *    gives the slab's descriptor, or the header of a large object.
+ *  - Fast paths: with no flags, slabs_alloc() and slabs_free() use stage
+ *    01's inline fast path (pool_ext.h: pool_pop_fast(), pool_push_fast())
+ *    on the slab's pool, and end without a call; everything else goes
+ *    through pool_alloc() and pool_free().
+ *  - Requested sizes (SLABS_STATS, SLABS_CHECKED, SLABS_ZERO): each slab has
+ *    a table with one small entry per chunk (chunk size - requested size),
+ *    so frees subtract exactly what the allocation added to the class's
+ *    requested bytes.  Without those flags nothing per object is kept.
  *  - Memory goes back to the source only in slabs_trim(), slabs_trim_idle(),
  *    slabs_destroy(), when a large object is freed, and (instead of failing)
  *    when max_bytes is reached while another class holds empty slabs.
  *
- * Every byte comes through slabs_t::source, a wrapper around the caller's
- * source that counts bytes_from_source and its peak and refuses past
- * max_bytes; every stage-01 pool of the allocator is given that wrapper.
- *
- * Invariants: see slabs.h (struct slabs) and slabs_check.c.  Checked mode
- * lives in slabs_checked.c, the checker in slabs_check.c, statistics in
+ * Invariants: see slabs.h (struct slabs) and slabs_check.c.  Configuration
+ * is in slabs_config.c, large objects in slabs_large.c, checked mode in
+ * slabs_checked.c, the checker in slabs_check.c, statistics in
  * slabs_stats.c.
  */
-#define _POSIX_C_SOURCE 200809L
 #include "slabs.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdint.h>
-#include <stdalign.h>
 #include <string.h>
-#include <time.h>
 
-#include "clock.h"
 #include "debug.h"
-#include "fill.h"
-#include "pool_internal.h"
-#include "secret.h"
 #include "slabs_internal.h"
 #include "tool.h"
-
-/* ---- the counting, limiting page source --------------------------------- */
-
-/* Forwards to the caller's source, unless max_bytes would be passed.  A block
- * that comes back misaligned breaks masking, so it is returned and refused. */
-static void *src_acquire(void *ctx, size_t size, size_t align)
-{
-    slabs_t *s = ctx;
-    if (s->max_bytes && s->max_bytes - s->bytes_from_source < size) {
-        s->cap_refused = true;
-        return NULL;
-    }
-    void *p = s->upstream->acquire(s->upstream->ctx, size, align);
-    if (p == NULL)
-        return NULL;
-    if (!align_ptr_is(p, align)) {
-        s->upstream->release(s->upstream->ctx, p, size);
-        return NULL;
-    }
-    s->bytes_from_source += size;
-    if (s->bytes_from_source > s->peak_bytes_from_source)
-        s->peak_bytes_from_source = s->bytes_from_source;
-    return p;
-}
-
-static void src_release(void *ctx, void *addr, size_t size)
-{
-    slabs_t *s = ctx;
-    SC_ASSERT(s->bytes_from_source >= size);
-    s->bytes_from_source -= size;
-    s->upstream->release(s->upstream->ctx, addr, size);
-}
-
-/* ---- the clock ---------------------------------------------------------- */
-
-
-/* ---- building the class table ----------------------------- exercise 02-classes */
-
-#ifdef SC_EX_02_CLASSES
-#include "02-classes/classes.c"
-#else
-// [classes]
-/* The class after prev (prev < max): prev * growth rounded up to the
- * granule, at least one granule more than prev, at most max. */
-static size_t class_next(size_t prev, size_t max, double growth)
-{
-    double want = (double)prev * growth;
-    if (want >= (double)max)
-        return max;
-    size_t next = (size_t)want;
-    if ((double)next < want)
-        next++;
-    next = align_up(next, SLABS_GRANULE);
-    if (next < prev + SLABS_GRANULE)
-        next = prev + SLABS_GRANULE;
-    return next < max ? next : max;
-}
-
-/* Writes the class sizes from min to max (multiples of the granule,
- * min <= max) into out, if out is not NULL, and returns how many there are;
- * 0 if there would be more than cap. */
-static size_t classes_from_growth(size_t min, size_t max, double growth,
-                                  size_t *out, size_t cap)
-{
-    size_t n = 0;
-    for (size_t size = min;; size = class_next(size, max, growth)) {
-        if (n == cap)
-            return 0;
-        if (out != NULL)
-            out[n] = size;
-        n++;
-        if (size == max)
-            return n;
-    }
-}
-// [classes]
-#endif
 
 /* ---- the size-to-class lookup ----------------------------- exercise 02-lookup */
 
@@ -164,193 +73,11 @@ static inline size_t lookup_class(const slabs_t *s, size_t size)
 // [lookup]
 #endif
 
-/* ---- configuration ------------------------------------------------------ */
 
-/* A configuration with its defaults resolved and validated: what slabs_init()
- * needs before it acquires anything. */
-typedef struct plan {
-    size_t min;            /* first class */
-    size_t max;            /* last class */
-    double growth;         /* factor, when sizes is NULL */
-    const size_t *sizes;   /* explicit list, or NULL */
-    size_t n_classes;      /* classes */
-    size_t slab_size;      /* bytes per slab */
-    size_t meta_bytes;     /* classes + sizes + lookup */
-    unsigned flags;        /* SLABS_* */
-} plan_t;
-
-/* The stage-01 configuration of a slab of a class of size bytes. */
-static pool_config_t class_pool_config(const slabs_t *s, size_t size, size_t align,
-                                       size_t slab_size, unsigned flags)
+/* For slabs_config.c, which fills the table once at slabs_init(). */
+void slabs_build_lookup(const slabs_t *s, uint16_t *table)
 {
-    pool_config_t pc = {
-        .obj_size = size,
-        .align = align,
-        .block_size = slab_size,
-        .max_bytes = slab_size,
-        .source = s ? &s->source : page_source_default(),
-        .flags = ((flags & SLABS_ZERO) ? POOL_ZERO : 0u) |
-                 ((flags & SLABS_CHECKED) ? POOL_CHECKED : 0u),
-    };
-    return pc;
-}
-
-/* Lays out a stage-01 pool for a class in *scratch (nothing is acquired):
- * naturally aligned if size is a power of two and that fits, else aligned
- * to the granule.  Returns the alignment used, 0 if no chunk fits. */
-static size_t class_layout(const slabs_t *s, size_t size, size_t slab_size,
-                           unsigned flags, pool_t *scratch)
-{
-    size_t align = align_is_pow2(size) ? size : SLABS_GRANULE;
-    for (;;) {
-        pool_config_t pc = class_pool_config(s, size, align, slab_size, flags);
-        if (pool_init(scratch, &pc) == 0)
-            return align;
-        if (align == SLABS_GRANULE)
-            return 0;
-        align = SLABS_GRANULE;
-    }
-}
-
-/* Checks an explicit list: not empty, sizes > 0, multiples of the granule,
- * strictly ascending, not too many. */
-static bool plan_list(plan_t *pl, const slabs_config_t *cfg)
-{
-    if (cfg->n_sizes == 0 || cfg->n_sizes > SLABS_MAX_CLASSES)
-        return false;
-    for (size_t i = 0; i < cfg->n_sizes; i++) {
-        size_t z = cfg->sizes[i];
-        if (z == 0 || z % SLABS_GRANULE != 0 || (i > 0 && z <= cfg->sizes[i - 1]))
-            return false;
-    }
-    pl->sizes = cfg->sizes;
-    pl->n_classes = cfg->n_sizes;
-    pl->min = cfg->sizes[0];
-    pl->max = cfg->sizes[cfg->n_sizes - 1];
-    return true;
-}
-
-/* The default slab for a largest class of max bytes: 64 KiB, or the
- * smallest power of two that holds 8 such chunks.  0 if that is too big. */
-static size_t default_slab_for(size_t max)
-{
-    if (max > SLABS_MAX_SLAB_SIZE / 8)
-        return 0;
-    size_t want = align_next_pow2(8 * max);
-    return want > SLABS_DEFAULT_SLAB_SIZE ? want : SLABS_DEFAULT_SLAB_SIZE;
-}
-
-/* Resolves min and max for a growth-built table (slab_size may still be 0
- * when max_size is given: it then follows from max). */
-static bool plan_growth(plan_t *pl, const slabs_config_t *cfg)
-{
-    pl->growth = cfg->growth == 0 ? SLABS_DEFAULT_GROWTH : cfg->growth;
-    if (!(pl->growth > 1.0) || !isfinite(pl->growth))
-        return false;
-    size_t min = cfg->min_size ? cfg->min_size : SLABS_DEFAULT_MIN_SIZE;
-    if (!align_up_checked(min, SLABS_GRANULE, &pl->min))
-        return false;
-    if (cfg->max_size) {
-        if (!align_up_checked(cfg->max_size, SLABS_GRANULE, &pl->max))
-            return false;
-    } else {
-        pl->max = pl->slab_size / 8 > pl->min ? pl->slab_size / 8 : pl->min;
-    }
-    return pl->min <= pl->max;
-}
-
-/* Validates cfg into pl; false (nothing acquired) if it is unusable. */
-static bool plan_make(plan_t *pl, const slabs_config_t *cfg)
-{
-    memset(pl, 0, sizeof *pl);
-    if (cfg->flags & ~(unsigned)(SLABS_ZERO | SLABS_CHECKED))
-        return false;
-    if (cfg->slab_size && (!align_is_pow2(cfg->slab_size) || cfg->slab_size > SLABS_MAX_SLAB_SIZE))
-        return false;
-    if ((cfg->sizes == NULL) != (cfg->n_sizes == 0))
-        return false;
-    pl->flags = cfg->flags;
-    pl->slab_size = cfg->slab_size;
-    if (pl->slab_size == 0 && cfg->sizes == NULL && cfg->max_size == 0)
-        pl->slab_size = SLABS_DEFAULT_SLAB_SIZE;
-    if (cfg->sizes ? !plan_list(pl, cfg) : !plan_growth(pl, cfg))
-        return false;
-    if (pl->slab_size == 0 && (pl->slab_size = default_slab_for(pl->max)) == 0)
-        return false;
-    if (pl->slab_size <= SLABS_LARGE_OFFSET)
-        return false; /* a large object would not mask back to its header */
-    pool_t scratch;
-    if (pl->max > pl->slab_size || class_layout(NULL, pl->max, pl->slab_size, pl->flags, &scratch) == 0)
-        return false; /* the slab cannot hold one chunk of the largest class */
-    if (!cfg->sizes) {
-        pl->n_classes = classes_from_growth(pl->min, pl->max, pl->growth, NULL, SLABS_MAX_CLASSES);
-        if (pl->n_classes == 0)
-            return false;
-    }
-    pl->meta_bytes = align_up(pl->n_classes * sizeof(slabs_class_t), 8) +
-                     pl->n_classes * sizeof(size_t) +
-                     align_up((pl->max / SLABS_GRANULE + 1) * sizeof(uint16_t), 8);
-    /* max_bytes must allow the metadata, one descriptor block and one slab
-     * (and, checked, the first registry) */
-    size_t least = pl->meta_bytes + SLABS_DESC_BLOCK_SIZE + pl->slab_size +
-                   ((pl->flags & SLABS_CHECKED) ? SLABS_REGISTRY_MIN * sizeof(uintptr_t) : 0);
-    return cfg->max_bytes == 0 || cfg->max_bytes >= least;
-}
-
-/* ---- filling in the classes --------------------------------------------- */
-
-/* Bits needed for entries up to v. */
-static unsigned delta_shift_for(size_t v)
-{
-    return v < 16 ? 2 : v < 256 ? 3 : v < 65536 ? 4 : 5;
-}
-
-/* Fills in class c from its size and the stage-01 geometry.  False if no
- * chunk is left for objects once the table has its chunks. */
-static bool class_fill(slabs_t *s, slabs_class_t *c, size_t size, size_t prev)
-{
-    pool_t scratch;
-    c->size = size;
-    c->smallest = prev + 1;
-    c->align = class_layout(s, size, s->slab_size, s->flags, &scratch);
-    if (c->align == 0)
-        return false;
-    SC_ASSERT(scratch.stride == size);
-    c->stride = scratch.stride;
-    c->div_magic = (uint32_t)(((uint64_t)1 << 32) / c->stride + 1);
-    c->delta_shift = (uint8_t)delta_shift_for(size - c->smallest);
-    c->delta_bits = (uint8_t)(1u << c->delta_shift);
-    c->delta_mask = (uint32_t)(((uint64_t)1 << c->delta_bits) - 1);
-    c->first_offset = (uint32_t)scratch.first_offset;
-    c->table_bytes = (scratch.per_block * c->delta_bits + 7) / 8 + SLABS_TABLE_SLACK;
-    c->table_chunks = c->table_bytes <= SLAB_INLINE_TABLE ? 0
-                    : (c->table_bytes + c->stride - 1) / c->stride;
-    if (c->table_chunks >= scratch.per_block)
-        return false;
-    c->chunks = scratch.per_block;
-    c->per_slab = scratch.per_block - c->table_chunks;
-    for (int l = 0; l < SLAB_LISTS; l++)
-        c->lists[l].prev = c->lists[l].next = &c->lists[l];
-    return true;
-}
-
-/* Carves the metadata block into classes, sizes and lookup, and fills them. */
-static bool meta_fill(slabs_t *s, const plan_t *pl)
-{
-    char *m = s->meta;
-    s->classes = (slabs_class_t *)(void *)m;
-    size_t *sizes = (size_t *)(void *)(m + align_up(pl->n_classes * sizeof(slabs_class_t), 8));
-    uint16_t *lookup = (uint16_t *)(void *)(sizes + pl->n_classes);
-    if (pl->sizes)
-        memcpy(sizes, pl->sizes, pl->n_classes * sizeof *sizes);
-    else
-        classes_from_growth(pl->min, pl->max, pl->growth, sizes, pl->n_classes);
-    for (size_t i = 0; i < pl->n_classes; i++)
-        if (!class_fill(s, &s->classes[i], sizes[i], i ? sizes[i - 1] : 0))
-            return false;
-    lookup_build(s, lookup);
-    s->lookup = lookup;
-    return true;
+    lookup_build(s, table);
 }
 
 /* ---- lists ------------------------------------------------------------ */
@@ -439,7 +166,7 @@ static inline void slab_became_empty(slabs_t *s, slabs_class_t *c, slab_t *d)
 static size_t class_settle(slabs_class_t *c, uint64_t now)
 {
     slab_t *d = list_first(c, SLAB_PARTIAL);
-    if (d == NULL || slabs_slab_used(c, d) != 0)
+    if (d == NULL || slabs_slab_used(d) != 0)
         return 0;
     slab_to_empty(c, d, now);
     return 1;
@@ -454,7 +181,7 @@ static void slabs_settle(slabs_t *s)
     for (size_t i = 0; i < s->n_classes; i++) {
         slabs_class_t *c = &s->classes[i];
         slab_t *d = list_first(c, SLAB_PARTIAL);
-        if (d == NULL || slabs_slab_used(c, d) != 0)
+        if (d == NULL || slabs_slab_used(d) != 0)
             continue;
         if (!have_now) {
             now = slabs_now(s);
@@ -471,7 +198,7 @@ static void slabs_settle(slabs_t *s)
 static SLABS_COLD void slab_unfull(slabs_t *s, slabs_class_t *c, slab_t *d)
 {
     slab_t *head = list_first(c, SLAB_PARTIAL);
-    if (head != NULL && slabs_slab_used(c, head) == 0)
+    if (head != NULL && slabs_slab_used(head) == 0)
         class_settle(c, slabs_now(s));
     list_move(c, d, SLAB_PARTIAL);
 }
@@ -491,23 +218,41 @@ static void slab_take_table(slabs_class_t *c, slab_t *d, size_t first)
 {
     for (size_t i = first; i < c->table_chunks; i++) {
         void *chunk = pool_alloc(&d->pool);
-        SC_ASSERT(chunk == slabs_chunk0(d) + i * c->stride);
+        SC_ASSERT(chunk == slabs_chunk0(d) + i * c->size);
         (void)chunk;
     }
 }
 
-/* Makes a slab of class c: a descriptor from the descriptor pool, its pool
- * initialised, its block acquired (by allocating chunk 0).  NULL, with
- * nothing kept, if a descriptor, the block or registry room cannot be had. */
-static slab_t *slab_try_new(slabs_t *s, slabs_class_t *c)
+/* Gives slab d's requested-size table its memory (when sizes are tracked):
+ * the first chunks of the slab (chunk 0 is already allocated), or the
+ * descriptor's inline table. */
+static void slab_init_table(slabs_class_t *c, slab_t *d, void *chunk0)
 {
-    if ((s->flags & SLABS_CHECKED) && !slabs_registry_reserve(s))
+    if (c->table_chunks) {
+        d->table = chunk0;
+        slab_take_table(c, d, 1);
+        SC_ASSERT(d->pool.live == c->table_chunks);
+    } else {
+        d->table = c->table_bytes ? d->inline_table : NULL;
+        pool_free(&d->pool, chunk0);
+    }
+    if (d->table)
+        memset(d->table, 0, c->table_bytes);
+}
+
+/* One try at a slab of class *cp: a descriptor from the descriptor pool,
+ * its pool initialised, its block acquired (by allocating chunk 0), its
+ * side-table slot.  NULL, with nothing kept, if any of them cannot be had. */
+static void *slab_try_new(slabs_t *s, void *cp)
+{
+    slabs_class_t *c = cp;
+    if (!addrmap_reserve(&s->map))
         return NULL;
     slab_t *d = pool_alloc(&s->descs);
     if (d == NULL)
         return NULL;
     memset(d, 0, sizeof *d);
-    pool_config_t pc = class_pool_config(s, c->size, c->align, s->slab_size, s->flags);
+    pool_config_t pc = slabs_class_pool_config(s, c);
     int rc = pool_init(&d->pool, &pc);
     SC_ASSERT(rc == 0);
     (void)rc;
@@ -518,21 +263,11 @@ static slab_t *slab_try_new(slabs_t *s, slabs_class_t *c)
         return NULL;
     }
     d->owner = s;
-    d->cls = (uint32_t)(c - s->classes);
     d->klass = c;
-    d->base = slabs_chunk0(d);
-    if (c->table_chunks) {
-        d->table = chunk0;
-        slab_take_table(c, d, 1);
-        SC_ASSERT(d->pool.live == c->table_chunks);
-    } else {
-        d->table = d->inline_table;
-        pool_free(&d->pool, chunk0);
-    }
-    memset(d->table, 0, c->table_bytes);
-    if (s->flags & SLABS_CHECKED)
-        slabs_registry_insert(s, d->pool.head);
+    slab_init_table(c, d, chunk0);
+    addrmap_insert(&s->map, (uintptr_t)slabs_slab_block(d), d);
     list_push(c, d, SLAB_PARTIAL);
+    SC_ASSERT_EXPENSIVE(slabs_slab_problems(s, d) == 0);
     return d;
 }
 
@@ -540,9 +275,9 @@ static slab_t *slab_try_new(slabs_t *s, slabs_class_t *c)
  * Returns the bytes released. */
 static size_t slab_release(slabs_t *s, slab_t *d)
 {
-    list_unlink(&s->classes[d->cls], d);
-    if (s->flags & SLABS_CHECKED)
-        slabs_registry_remove(s, d->pool.head);
+    SC_ASSERT_EXPENSIVE(slabs_slab_problems(s, d) == 0);
+    list_unlink(d->klass, d);
+    addrmap_remove(&s->map, (uintptr_t)slabs_slab_block(d));
     pool_destroy(&d->pool);
     pool_free(&s->descs, d);
     return s->slab_size;
@@ -565,114 +300,39 @@ static bool release_oldest_empty(slabs_t *s)
     return true;
 }
 
+void *slabs_with_room(slabs_t *s, void *(*attempt)(slabs_t *, void *), void *arg)
+{
+    for (;;) {
+        s->cap_refused = false;
+        void *r = attempt(s, arg);
+        if (r != NULL || !s->cap_refused || !release_oldest_empty(s))
+            return r;
+    }
+}
+
 /* A new slab for class c, on its partial list.  If max_bytes refuses and
  * another class holds empty slabs, they go back first (oldest first). */
 static slab_t *slab_new(slabs_t *s, slabs_class_t *c)
 {
-    for (;;) {
-        s->cap_refused = false;
-        slab_t *d = slab_try_new(s, c);
-        if (d != NULL)
-            return d;
-        if (!s->cap_refused || !release_oldest_empty(s))
-            return NULL;
-    }
+    return slabs_with_room(s, slab_try_new, c);
 }
-
-/* ---- large objects ------------------------------------------------------ */
-
-// [large]
-/* Acquires a block of bytes for a large object, aligned to slab_size so
- * that masking any pointer into its first slab_size bytes finds the header. */
-static slabs_large_t *large_acquire(slabs_t *s, size_t bytes)
-{
-    for (;;) {
-        s->cap_refused = false;
-        if (!(s->flags & SLABS_CHECKED) || slabs_registry_reserve(s)) {
-            slabs_large_t *l = s->source.acquire(s, bytes, s->slab_size);
-            if (l != NULL)
-                return l;
-        }
-        if (!s->cap_refused || !release_oldest_empty(s))
-            return NULL;
-    }
-}
-
-static void *large_alloc(slabs_t *s, size_t size)
-{
-    size_t body;
-    if (!align_up_checked(size, SLABS_GRANULE, &body) || body > SIZE_MAX - SLABS_LARGE_OFFSET) {
-        errno = EINVAL;
-        return NULL;
-    }
-    /* like malloc, no object above PTRDIFF_MAX: pointer differences must work */
-    slabs_large_t *l = body > PTRDIFF_MAX - SLABS_LARGE_OFFSET ? NULL
-                     : large_acquire(s, SLABS_LARGE_OFFSET + body);
-    if (l == NULL) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    l->head.next = NULL;
-    l->head.owner = NULL; /* marks the block large */
-    l->head.cookie = slabs_large_cookie(s, l);
-    l->block_bytes = SLABS_LARGE_OFFSET + body;
-    l->requested = size;
-    l->prev = NULL;
-    l->next = s->large;
-    if (s->large)
-        s->large->prev = l;
-    s->large = l;
-    s->large_count++;
-    s->large_bytes += l->block_bytes;
-    s->large_requested += size;
-    if (s->flags & SLABS_CHECKED)
-        slabs_registry_insert(s, l);
-    char *obj = slabs_large_obj(l);
-    tool_noaccess((char *)l + sizeof *l, SLABS_LARGE_OFFSET - sizeof *l);
-    tool_undefined(obj, body);
-    if (s->flags & SLABS_ZERO)
-        memset(obj, 0, body);
-    else if (s->flags & SLABS_CHECKED)
-        memset(obj, FILL_FRESH, body);
-    return obj;
-}
-
-static void large_free(slabs_t *s, slabs_large_t *l)
-{
-    if (l->prev)
-        l->prev->next = l->next;
-    else
-        s->large = l->next;
-    if (l->next)
-        l->next->prev = l->prev;
-    s->large_count--;
-    s->large_bytes -= l->block_bytes;
-    s->large_requested -= l->requested;
-    if (s->flags & SLABS_CHECKED)
-        slabs_registry_remove(s, l);
-    size_t bytes = l->block_bytes;
-    tool_undefined(l, bytes);
-    s->source.release(s, l, bytes);
-}
-// [large]
 
 /* ---- allocation and free ------------------------------------------------ */
 
-/* Books a new object of size bytes in chunk obj of slab d.  (The table
- * store sits between the two counter updates on purpose: it keeps the
- * compiler from merging them into one 16-byte access, which would stall
- * on the separate stores of the free before it.) */
-static inline void note_alloc(slabs_class_t *c, slab_t *d, void *obj, size_t size)
+/* Books a new object of size bytes in chunk obj of slab d, when sizes are
+ * tracked. */
+static void note_alloc(slabs_class_t *c, slab_t *d, void *obj, size_t size)
 {
-    size_t i = slabs_slab_index(c, d, obj);
+    if (d->table == NULL)
+        return;
     c->requested += size;
-    slabs_table_put(d->table, c, i, c->size - size);
-    c->used++;
+    slabs_table_put(d->table, c, slabs_slab_index(d, obj), c->size - size);
 }
 
-/* No partial slab could serve: reuse an empty slab of the class, else a
- * new one.  (A partial slab can turn out full only in checked mode, when
- * stage 01 withholds damaged chunks; it moves to the full list.) */
+/* Everything but a pop from the free list of the first partial slab with no
+ * flags: carving, flags, a new or reused slab.  (A partial slab can turn out
+ * full only in checked mode, when stage 01 withholds damaged chunks; it
+ * moves to the full list.) */
 static SLABS_COLD void *alloc_slow(slabs_t *s, slabs_class_t *c, size_t size)
 {
     for (;;) {
@@ -688,13 +348,14 @@ static SLABS_COLD void *alloc_slow(slabs_t *s, slabs_class_t *c, size_t size)
         }
         void *obj = pool_alloc(&d->pool);
         if (obj != NULL) {
+            c->used++;
             note_alloc(c, d, obj, size);
             if (slab_is_full(c, d))
                 list_move(c, d, SLAB_FULL);
             return obj;
         }
         /* no chunk left: the pool withheld damaged ones (checked mode) */
-        if (slabs_slab_used(c, d) == 0)
+        if (slabs_slab_used(d) == 0)
             slab_release(s, d); /* nothing live: holding it would strand it */
         else
             list_move(c, d, SLAB_FULL);
@@ -708,101 +369,59 @@ static SLABS_COLD void *alloc_other(slabs_t *s, size_t size)
         errno = EINVAL;
         return NULL;
     }
-    return large_alloc(s, size);
+    return slabs_large_alloc(s, size, size);
 }
 
+// [alloc]
 void *slabs_alloc(slabs_t *s, size_t size)
 {
     if (s == NULL || size - 1 >= s->max_size) /* size 0 wraps around */
         return alloc_other(s, size);
     slabs_class_t *c = &s->classes[lookup_class(s, size)];
     slab_t *d = list_first(c, SLAB_PARTIAL);
-    void *obj;
-    if (d == NULL || s->flags != 0 || (obj = d->pool.free_list) == NULL)
+    if (d == NULL || s->flags != 0 || d->pool.free_list == NULL)
         return alloc_slow(s, c, size);
-    /* stage 01's pool_alloc() fast path, in line (pool.h documents the free
-     * list, pool_internal.h gives the chunk helpers): no flags, a free chunk */
-    d->pool.free_list = link_read(obj);
-    chunk_expose(&d->pool, obj);
-    d->pool.live++;
-    note_alloc(c, d, obj, size);
+    void *obj = pool_pop_fast(&d->pool); /* stage 01's pool_alloc(), in line */
+    c->used++;
     if (d->pool.live == c->chunks) /* full: nothing is withheld unchecked */
         list_move(c, d, SLAB_FULL);
     return obj;
 }
+// [alloc]
 
-/* Frees the object at p, chunk i of slab d: the books, then the chunk goes
- * back to d's stage-01 pool, then d moves between lists if it must (last,
- * so that the common case ends without a call).  The pool cannot refuse
- * the chunk: unchecked (trusted), p is trusted and the pool is not checked
- * either, so the push is stage 01's pool_free() in line; checked,
- * slabs_checked_locate() has verified everything stage 01 would (ownership,
- * chunk start, live bit; a class chunk has no padding to guard). */
-static inline void free_in_slab(slabs_t *s, slab_t *d, void *p, size_t i, bool trusted)
+/* After a free in slab d: d moves between lists if it must.  Last, so that
+ * the common case ends without a call. */
+static inline void slab_after_free(slabs_t *s, slabs_class_t *c, slab_t *d)
 {
-    slabs_class_t *c = d->klass;
-    c->requested -= c->size - slabs_table_get(d->table, c, i);
-    c->used--;
-    if (trusted) {
-        /* stage 01's pool_free() for a pool that is not checked, in line */
-        link_write(p, d->pool.free_list);
-        chunk_hide(&d->pool, p);
-        d->pool.free_list = p;
-        d->pool.live--;
-    } else {
-        pool_free(&d->pool, p);
-    }
     if (d->pool.live == c->table_chunks)
         slab_became_empty(s, c, d);
     else if (d->list == SLAB_FULL)
         slab_unfull(s, c, d);
 }
 
-/* Checked mode: nothing is read at p's block before the registry says the
- * block is ours. */
-static SLABS_COLD void free_checked(slabs_t *s, void *p)
+/* A free with flags: chunk i of slab d, located and (checked mode)
+ * validated.  The books, then the chunk goes back through stage 01's
+ * pool_free(), which cannot refuse it: slabs_checked_locate() has verified
+ * everything stage 01 would (ownership, chunk start, live bit; a class
+ * chunk has no padding to guard). */
+static void free_in_slab(slabs_t *s, slab_t *d, void *p, size_t i)
 {
-    slabs_loc_t loc;
-    if (!slabs_checked_locate(s, p, &loc, "double-free"))
-        return;
-    if (loc.large)
-        large_free(s, loc.large);
-    else
-        free_in_slab(s, loc.slab, p, loc.index, false);
+    slabs_class_t *c = d->klass;
+    if (d->table != NULL)
+        c->requested -= c->size - slabs_table_get(d->table, c, i);
+    c->used--;
+    pool_free(&d->pool, p);
+    slab_after_free(s, c, d);
 }
 
-// [free-by-mask]
-/* Masks p to its block, whose header names the slab's pool (the pool sits
- * in the slab's descriptor), or no owner at all for a large object. */
-static void free_trusted(slabs_t *s, void *p)
-{
-    pool_block_t *b = slabs_block_of(s, p);
-    if (b->owner == NULL) {
-        large_free(s, (slabs_large_t *)b);
-        return;
-    }
-    slab_t *d = slabs_slab_of_pool(b->owner);
-    free_in_slab(s, d, p, slabs_slab_index(d->klass, d, p), true);
-}
-
-void slabs_free(slabs_t *s, void *p)
-{
-    if (s == NULL || p == NULL)
-        return;
-    if (s->flags & SLABS_CHECKED)
-        free_checked(s, p);
-    else
-        free_trusted(s, p);
-}
-// [free-by-mask]
-
-/* Where p lives, trusting it (unchecked mode). */
+/* Where p lives, trusting it (no SLABS_CHECKED). */
 static void locate(const slabs_t *s, const void *p, slabs_loc_t *loc)
 {
-    pool_block_t *b = slabs_block_of(s, p);
-    loc->large = b->owner == NULL ? (slabs_large_t *)b : NULL;
-    loc->slab = loc->large ? NULL : slabs_slab_of_pool(b->owner);
-    loc->index = loc->slab ? slabs_chunk_index(&s->classes[loc->slab->cls], b, p) : 0;
+    void *meta = slabs_block_meta(s, p);
+    SC_ASSERT(meta != NULL);
+    loc->large = slabs_meta_is_large(meta) ? slabs_meta_large(meta) : NULL;
+    loc->slab = loc->large ? NULL : meta;
+    loc->index = loc->slab ? slabs_slab_index(loc->slab, p) : 0;
 }
 
 /* Where p lives, checked or trusted; false (reported) if checked mode
@@ -815,6 +434,43 @@ static bool find(const slabs_t *s, const void *p, slabs_loc_t *loc, const char *
     return true;
 }
 
+/* A free with flags (checked mode: nothing is read at p's block before the
+ * side table says the block is ours). */
+static SLABS_COLD void free_flagged(slabs_t *s, void *p)
+{
+    slabs_loc_t loc;
+    if (!find(s, p, &loc, "double-free"))
+        return;
+    if (loc.large)
+        slabs_large_free(s, loc.large);
+    else
+        free_in_slab(s, loc.slab, p, loc.index);
+}
+
+// [free-by-mask]
+/* No flags: the side table names p's slab (or large block); the chunk goes
+ * back through stage 01's pool_free() fast path, in line. */
+void slabs_free(slabs_t *s, void *p)
+{
+    if (s == NULL || p == NULL)
+        return;
+    if (s->flags != 0) {
+        free_flagged(s, p);
+        return;
+    }
+    void *meta = slabs_block_meta(s, p);
+    if (slabs_meta_is_large(meta)) {
+        slabs_large_free(s, slabs_meta_large(meta));
+        return;
+    }
+    slab_t *d = meta;
+    slabs_class_t *c = d->klass;
+    pool_push_fast(&d->pool, p);
+    c->used--;
+    slab_after_free(s, c, d);
+}
+// [free-by-mask]
+
 size_t slabs_usable_size(const slabs_t *s, const void *p)
 {
     slabs_loc_t loc;
@@ -822,36 +478,31 @@ size_t slabs_usable_size(const slabs_t *s, const void *p)
         return 0;
     if (loc.large)
         return loc.large->block_bytes - SLABS_LARGE_OFFSET;
-    return s->classes[loc.slab->cls].size;
+    return loc.slab->klass->size;
 }
 
 /* ---- realloc ------------------------------------------------------------ */
 
-/* The size the caller asked for when it got the object at loc. */
-static size_t requested_of(const slabs_t *s, const slabs_loc_t *loc)
+/* The size the caller asked for when it got the slab object at loc, or its
+ * chunk size when sizes are not tracked (the bytes a move must keep). */
+static size_t slab_requested(const slabs_loc_t *loc)
 {
-    if (loc->large)
-        return loc->large->requested;
-    const slabs_class_t *c = &s->classes[loc->slab->cls];
-    return c->size - slabs_table_get(loc->slab->table, c, loc->index);
+    const slab_t *d = loc->slab;
+    const slabs_class_t *c = d->klass;
+    return d->table ? c->size - slabs_table_get(d->table, c, loc->index) : c->size;
 }
 
-/* Resizes in place if p's chunk or block suits size; false if it must move. */
-static bool resize_in_place(slabs_t *s, const slabs_loc_t *loc, char *p, size_t old, size_t size)
+/* Resizes slab object p in place if its class also serves size; false if
+ * it must move. */
+static bool slab_resize_in_place(slabs_t *s, const slabs_loc_t *loc, char *p, size_t old, size_t size)
 {
-    if (loc->large) {
-        slabs_large_t *l = loc->large;
-        size_t usable = l->block_bytes - SLABS_LARGE_OFFSET;
-        if (size <= s->max_size || size > usable || size < usable / 2)
-            return false;
-        s->large_requested += size - old; /* wraps correctly when shrinking */
-        l->requested = size;
-    } else {
-        slabs_class_t *c = &s->classes[loc->slab->cls];
-        if (size > s->max_size || &s->classes[lookup_class(s, size)] != c)
-            return false;
-        c->requested += size - old;
-        slabs_table_put(loc->slab->table, c, loc->index, c->size - size);
+    slab_t *d = loc->slab;
+    slabs_class_t *c = d->klass;
+    if (size > s->max_size || &s->classes[lookup_class(s, size)] != c)
+        return false;
+    if (d->table != NULL) {
+        c->requested += size - old; /* wraps correctly when shrinking */
+        slabs_table_put(d->table, c, loc->index, c->size - size);
     }
     if ((s->flags & SLABS_ZERO) && size > old)
         memset(p + old, 0, size - old);
@@ -871,8 +522,10 @@ void *slabs_realloc(slabs_t *s, void *p, size_t size)
         errno = EINVAL;
         return NULL;
     }
-    size_t old = requested_of(s, &loc);
-    if (resize_in_place(s, &loc, p, old, size))
+    if (loc.large && size > s->max_size)
+        return slabs_large_realloc(s, loc.large, size);
+    size_t old = loc.large ? loc.large->requested : slab_requested(&loc);
+    if (loc.slab && slab_resize_in_place(s, &loc, p, old, size))
         return p;
     void *q = slabs_alloc(s, size);
     if (q == NULL)
@@ -949,7 +602,8 @@ static void slab_reset(slabs_class_t *c, slab_t *d)
 {
     pool_reset(&d->pool);
     slab_take_table(c, d, 0);
-    memset(d->table, 0, c->table_bytes);
+    if (d->table)
+        memset(d->table, 0, c->table_bytes);
 }
 
 /* Empties every slab of class c onto its empty list, all stamped now. */
@@ -985,7 +639,7 @@ void slabs_reset(slabs_t *s)
     for (size_t i = 0; i < s->n_classes; i++)
         class_reset(&s->classes[i], now);
     while (s->large != NULL)
-        large_free(s, s->large);
+        slabs_large_free(s, s->large);
 }
 
 void slabs_destroy(slabs_t *s)
@@ -1006,62 +660,11 @@ void slabs_destroy(slabs_t *s)
         }
     }
     while (s->large != NULL)
-        large_free(s, s->large);
-    slabs_registry_free(s);
+        slabs_large_free(s, s->large);
+    addrmap_free(&s->map);
     pool_destroy(&s->descs);
     s->source.release(s, s->meta, s->meta_bytes);
     memset(s, 0, sizeof *s);
-}
-
-/* ---- init --------------------------------------------------------------- */
-
-/* Everything of s that does not depend on the class table. */
-static void init_fields(slabs_t *s, const slabs_config_t *cfg, const plan_t *pl)
-{
-    s->flags = pl->flags;
-    s->slab_size = pl->slab_size;
-    s->max_size = pl->max;
-    s->n_classes = pl->n_classes;
-    s->max_bytes = cfg->max_bytes;
-    s->upstream = cfg->source ? cfg->source : page_source_default();
-    s->source = (page_source_t){src_acquire, src_release, s, "slabs"};
-    s->now_ns = cfg->now_ns ? cfg->now_ns : clock_coarse_ns;
-    s->secret = secret_make(s);
-}
-
-int slabs_init(slabs_t *s, const slabs_config_t *cfg)
-{
-    plan_t pl;
-    if (s == NULL)
-        return -EINVAL;
-    memset(s, 0, sizeof *s);
-    if (cfg == NULL || !plan_make(&pl, cfg))
-        return -EINVAL;
-    init_fields(s, cfg, &pl);
-    pool_config_t dc = {
-        .obj_size = sizeof(slab_t),
-        .align = SLAB_DESC_ALIGN,
-        .block_size = SLABS_DESC_BLOCK_SIZE,
-        .source = &s->source,
-        .flags = (pl.flags & SLABS_CHECKED) ? POOL_CHECKED : 0u,
-    };
-    if (pool_init(&s->descs, &dc) != 0) {
-        memset(s, 0, sizeof *s);
-        return -EINVAL;
-    }
-    s->meta = s->source.acquire(s, pl.meta_bytes, 64);
-    if (s->meta == NULL) {
-        memset(s, 0, sizeof *s);
-        return -ENOMEM;
-    }
-    s->meta_bytes = pl.meta_bytes;
-    memset(s->meta, 0, pl.meta_bytes);
-    if (!meta_fill(s, &pl)) {
-        s->source.release(s, s->meta, s->meta_bytes);
-        memset(s, 0, sizeof *s);
-        return -EINVAL;
-    }
-    return 0;
 }
 
 /* ---- classes ------------------------------------------------------------ */

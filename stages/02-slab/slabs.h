@@ -11,12 +11,15 @@
  * the carving and the checked mode of stage 01 are reused, not repeated.
  *
  * Freeing needs no size: masking a pointer with ~(slab_size - 1) gives the
- * start of its slab, where the stage-01 block header names the slab's pool,
- * and the pool sits inside the slab's descriptor, which knows the class.
+ * start of its slab, and a side table (common/addrmap.h) maps that address
+ * to the slab's descriptor, which holds the slab's pool and knows the class.
+ * The table is packed, so finding the slab of a random pointer reads one
+ * cache line of the table instead of the slab's first bytes (the first
+ * bytes of all slabs share a few cache sets, being slab_size apart).
  * Requests bigger than the largest class (@c max_size) are "large": each
  * takes its own block straight from the page source, aligned to
- * @c slab_size, with a small header that masking finds in the same way and
- * that marks it large (its owner field is NULL).
+ * @c slab_size, with a small header; the side table maps the block to that
+ * header, marked as large.
  *
  * Per class, slabs sit on one of three lists: partial (some chunks free),
  * full (none free) and empty (no live object).  Allocation takes the head of
@@ -32,28 +35,33 @@
    slab (slab_size bytes, aligned to slab_size)
    +---------------------+-------------+---------+---------+-----+------------+------+
    | pool_block_t header | live bitmap | table   | chunk k | ... | chunk n-1  | tail |
-   | next, owner, cookie | (checked)   | chunks  |         |     |            |      |
+   | (stage 01's)        | (checked)   | chunks  |         |     |            |      |
    +---------------------+-------------+---------+---------+-----+------------+------+
-     owner -> the pool_t inside this slab's descriptor -> the class
+     side table: slab address -> descriptor (its pool_t, its class)
    @endverbatim
- * The first k chunks of a slab hold its table of requested sizes when the
+ * When requested sizes are tracked (SLABS_STATS, SLABS_CHECKED or
+ * SLABS_ZERO), the first k chunks of a slab hold its table of them if the
  * table is too big for the descriptor (see "Costs" below); k is 0 for most
- * classes.
+ * classes, and always 0 when sizes are not tracked.
  *
  * Costs, said plainly:
  *  - per slab: one descriptor (384 bytes on 64-bit machines, from a
- *    stage-01 pool of descriptors in 4 KiB blocks), the stage-01 block header (24 bytes,
- *    plus a bitmap of one bit per chunk with SLABS_CHECKED), and the tail
- *    that is too short for another chunk;
- *  - per object: 4, 8, 16 or 32 bits that remember how many bytes were asked
- *    for (the fewest bits that hold chunk size minus the smallest request of
- *    the class), so that requested_bytes is exact.  Tables of up to 128
- *    bytes live in the descriptor; bigger ones (the small classes) take the
- *    first chunks of the slab: about 3 % of a 16-byte class, under 1 % from
- *    64 bytes up;
+ *    stage-01 pool of descriptors in 4 KiB blocks), a side-table slot (16
+ *    bytes, in a table at most half full), the stage-01 block header (24
+ *    bytes, plus a bitmap of one bit per chunk with SLABS_CHECKED), and the
+ *    tail that is too short for another chunk;
+ *  - per object: nothing by default.  With SLABS_STATS (implied by
+ *    SLABS_CHECKED and SLABS_ZERO), 4, 8, 16 or 32 bits that remember how
+ *    many bytes were asked for (the fewest bits that hold chunk size minus
+ *    the smallest request of the class), so that requested_bytes is exact.
+ *    Tables of up to 128 bytes live in the descriptor; bigger ones (the
+ *    small classes) take the first chunks of the slab: about 3 % of a
+ *    16-byte class, under 1 % from 64 bytes up.  They cost every allocation
+ *    and free a few instructions and a cache line, which is why they are
+ *    not kept by default;
  *  - per allocator: one metadata block from the source at slabs_init() (the
- *    class array and the size-to-class table), and with SLABS_CHECKED a hash
- *    set of the slab and large blocks, also from the source.
+ *    class array and the size-to-class table), and the side table, also
+ *    from the source.
  * All of it is counted in bytes_from_source and limited by max_bytes.
  *
  * Alignment: every object is aligned to alignof(max_align_t) (16 bytes on
@@ -78,13 +86,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "addrmap.h"
 #include "page_source.h"
 #include "pool.h"
 
 /** Flags for slabs_config::flags. */
 enum slabs_flags {
     SLABS_ZERO = 1u << 0,    /**< every object comes zeroed (realloc: the new bytes too) */
-    SLABS_CHECKED = 1u << 1, /**< detect misuse in O(1); fill fresh and freed bytes (fill.h) */
+    SLABS_CHECKED = 1u << 1, /**< detect misuse in O(1); fill fresh and freed bytes (fill.h); implies SLABS_STATS */
+    SLABS_STATS = 1u << 2,   /**< remember each object's requested size, so requested_bytes is exact (see "Costs") */
 };
 
 /** Every class size is a multiple of this: alignof(max_align_t). */
@@ -94,7 +104,7 @@ enum slabs_flags {
 /** Factor between classes when slabs_config::growth is 0 (memcached's default). */
 #define SLABS_DEFAULT_GROWTH 1.25
 /** Bytes per slab when slabs_config::slab_size is 0 (and max_size allows it). */
-#define SLABS_DEFAULT_SLAB_SIZE ((size_t)64 * 1024)
+#define SLABS_DEFAULT_SLAB_SIZE ((size_t)16 * 1024)
 /** Largest slab_size accepted: 1 GiB (offsets inside a slab fit 32 bits). */
 #define SLABS_MAX_SLAB_SIZE ((size_t)1 << 30)
 /** Most classes a table may have (the lookup table stores 16-bit indexes). */
@@ -109,17 +119,21 @@ typedef struct slabs slabs_t;             /**< the allocator: all classes and th
 /**
  * @brief How to build a slabs_t; zero every field you do not set.
  *
- * Defaults: min_size 16, growth 1.25, slab_size 64 KiB, max_size
- * slab_size / 8 (8 KiB).  Why: 64 KiB is small enough that one slab per class
- * of a lightly used allocator costs little (the 25 default classes hold at
- * most 1.6 MiB of partly used slabs) and that an empty slab is a useful unit
- * to give back, and big enough that the header is under 0.1 % and slabs are
- * acquired rarely.  A largest class of slab_size / 8 keeps at least 7 chunks
- * in every slab, so the tail lost to rounding is under 1/8 of a slab even in
- * the worst class; bigger objects are rare and big enough that one
- * acquisition each is cheap next to the object.
+ * Defaults: min_size 16, growth 1.25, slab_size 16 KiB, max_size
+ * slab_size / 8 (2 KiB): 19 classes.  Chosen by measurement: with them the
+ * shipped traces (tools/traces, replayed by tools/replay) use between 0.81
+ * and 0.88 of the memory held from the source for live objects, and at
+ * least 0.85 times what glibc malloc reaches on each; 32 KiB slabs fall to
+ * 0.79 and 64 KiB slabs to 0.61 on the string-growing trace, because every
+ * class that is used at all holds a partly used slab, and bigger slabs hold
+ * more unused bytes.  16 KiB is still big enough that the stage-01 header
+ * is under 0.2 % of a slab and slabs are acquired rarely.  A largest class
+ * of slab_size / 8 keeps at least 7 chunks in every slab, so the tail lost
+ * to rounding is under 1/8 of a slab even in the worst class; bigger
+ * objects are rare and big enough that one acquisition each is cheap next
+ * to the object.
  *
- * If max_size is set and slab_size is 0, slab_size is the larger of 64 KiB
+ * If max_size is set and slab_size is 0, slab_size is the larger of 16 KiB
  * and the smallest power of two of at least 8 * max_size.  If slab_size is
  * set and max_size is 0, max_size is the larger of slab_size / 8 and the
  * first class.
@@ -134,7 +148,7 @@ typedef struct slabs_config {
     size_t max_bytes;            /**< cap on bytes from the source, metadata included; 0 = none */
     const page_source_t *source; /**< NULL = page_source_default() */
     uint64_t (*now_ns)(void);    /**< clock for idle trimming, read when a slab joins an empty list (see slabs_trim_idle()); NULL = CLOCK_MONOTONIC_COARSE (a few ns, ms resolution), or CLOCK_MONOTONIC where there is none */
-    unsigned flags;              /**< SLABS_ZERO, SLABS_CHECKED */
+    unsigned flags;              /**< SLABS_ZERO, SLABS_CHECKED, SLABS_STATS */
 } slabs_config_t;
 
 /** @brief One class, as slabs_class_stats() reports it. */
@@ -144,13 +158,13 @@ typedef struct slabs_class_stats {
     size_t slabs;           /**< slabs held: partial + full + empty */
     size_t used;            /**< live objects */
     size_t free;            /**< chunks free in the held slabs: slabs * chunks_per_slab - used, less the chunks checked mode withholds after a write after free */
-    size_t requested_bytes; /**< sum of the sizes asked for by live objects */
+    size_t requested_bytes; /**< sum of the sizes asked for by live objects when sizes are tracked (SLABS_STATS, SLABS_CHECKED, SLABS_ZERO); otherwise used * chunk_size, an upper bound */
 } slabs_class_stats_t;
 
 /** @brief The whole allocator, as slabs_stats() reports it. */
 typedef struct slabs_stats {
     size_t live_objects;           /**< objects handed out and not freed, large ones included */
-    size_t live_requested_bytes;   /**< sum of the sizes asked for by live objects, large ones included */
+    size_t live_requested_bytes;   /**< sum of the sizes asked for by live objects, large ones included (for slab objects exact only when sizes are tracked, see slabs_class_stats_t) */
     size_t bytes_from_source;      /**< bytes held from the page source now: slabs, descriptors, metadata, large objects */
     size_t peak_bytes_from_source; /**< highest bytes_from_source since slabs_init() */
     size_t large_objects;          /**< live large objects */
@@ -162,19 +176,20 @@ typedef struct slabs_stats {
  *        other structs; read it through the functions below, never write it.
  *
  * Invariants (checked by slabs_check()): bytes_from_source = meta_bytes +
- * descs.bytes_from_source + slabs * slab_size + large_bytes + registry bytes;
+ * descs.bytes_from_source + slabs * slab_size + large_bytes + side-table bytes;
  * peak_bytes_from_source >= bytes_from_source; bytes_from_source <=
  * max_bytes when max_bytes is set; large_count, large_bytes and
  * large_requested match the list of large objects; descs.live is the number
- * of slabs.
+ * of slabs; the side table holds exactly the slabs and the large blocks.
  */
 struct slabs {
-    /* hot: read by every slabs_alloc() and slabs_free() */
+    /* hot: read by every slabs_alloc() and slabs_free() (one cache line) */
     const uint16_t *lookup;  /**< class index for each granule: lookup[(size + 15) / 16], size <= max_size */
     slabs_class_t *classes;  /**< n_classes classes, ascending; in the metadata block */
     size_t max_size;         /**< chunk size of the last class; bigger requests are large */
     size_t slab_size;        /**< bytes per slab, a power of two; every slab and large block is aligned to it */
-    unsigned flags;          /**< SLABS_ZERO | SLABS_CHECKED */
+    unsigned flags;          /**< SLABS_ZERO | SLABS_CHECKED | SLABS_STATS */
+    addrmap_t map;           /**< side table: the start of every slab -> its descriptor, of every large block -> its header | 1 */
     size_t n_classes;        /**< classes, 1 .. SLABS_MAX_CLASSES */
 
     /* where memory comes from */
@@ -194,12 +209,6 @@ struct slabs {
     size_t large_count;     /**< live large objects */
     size_t large_bytes;     /**< bytes acquired for them, headers included */
     size_t large_requested; /**< sum of the sizes asked for by them */
-    uintptr_t secret;       /**< per-allocator value mixed into large-object cookies */
-
-    /* SLABS_CHECKED: a hash set of every slab and large block (open addressing) */
-    uintptr_t *registry;    /**< registry_cap block addresses, 0 = empty slot; NULL = none yet */
-    size_t registry_cap;    /**< slots, 0 or a power of two >= 64 */
-    size_t registry_count;  /**< blocks in the set: slabs + large objects */
 };
 
 /**
@@ -220,8 +229,7 @@ struct slabs {
  *         multiple of SLABS_GRANULE, more than SLABS_MAX_CLASSES classes, a
  *         slab too small to hold one chunk of its largest class after the
  *         stage-01 header, a @c max_bytes too small for the metadata, one
- *         descriptor block and one slab (with SLABS_CHECKED also the first
- *         registry, 512 bytes), or unknown flags; -ENOMEM if the
+ *         descriptor block, one slab and the first side table (1 KiB), or unknown flags; -ENOMEM if the
  *         source refuses the metadata block.
  * @post on failure @p s is zeroed (slabs_destroy() on it is a no-op).
  */
@@ -425,11 +433,11 @@ void slabs_print_stats(const slabs_t *s, FILE *out);
  *        slab's stage-01 pool passes pool_check(), and that the class
  *        counters equal the sums over its slabs (with SLABS_CHECKED the
  *        requested bytes exactly, else within their bounds); the descriptor
- *        pool; the large objects; the registry (SLABS_CHECKED); and the
+ *        pool; the large objects; the side table; and the
  *        byte accounting of the struct comment.
  *
  * Meant for tests and debugging: O(slabs x descriptor blocks + large
- * objects + lookup entries + registry slots).
+ * objects + lookup entries + side-table slots).
  * A broken list link ends the walk of that list and counts once.
  * @param s the allocator
  * @return the number of broken invariants; 0 = healthy (1 for NULL)

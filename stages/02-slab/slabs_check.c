@@ -11,20 +11,23 @@
  *    fits the list (partial: some free, and some live unless it is the
  *    head, which may have emptied in place; full: none free; empty: none
  *    live) and a stage-01 pool that passes pool_check();
- *  - per class: used = sum of the slabs' live objects; requested within
- *    [used * smallest, used * size], and with SLABS_CHECKED exactly the sum
- *    of the table entries of the live chunks (stage 01's bitmap says which);
+ *  - per class: used = sum of the slabs' live objects; when sizes are
+ *    tracked, requested within [used * smallest, used * size], and with
+ *    SLABS_CHECKED exactly the sum of the table entries of the live chunks
+ *    (stage 01's bitmap says which); when they are not, requested is 0;
  *  - the descriptor pool passes pool_check() and holds one live descriptor
  *    per slab;
- *  - the large objects: headers (owner NULL, cookie), links, and count,
- *    bytes and requested bytes matching the counters;
- *  - SLABS_CHECKED: the registry holds exactly the slab and large blocks;
+ *  - the large objects: links, alignment, and count, bytes and requested
+ *    bytes matching the counters;
+ *  - the side table maps exactly the slabs to their descriptors and the
+ *    large blocks to their tagged headers;
  *  - bytes: bytes_from_source is the sum of what is held, within max_bytes,
  *    and not above the peak.
  * A walk never follows a link it has not validated: a list walk stops at
  * the first slab that is not one of ours (it is counted once).
  */
 #include "pool.h"
+#include "pool_ext.h"
 #include "slabs_internal.h"
 
 /* ---- the class and lookup tables ---------------------------------------- */
@@ -55,24 +58,25 @@ static size_t slab_requested(const slabs_class_t *c, const slab_t *d)
 {
     size_t sum = 0;
     for (size_t i = c->table_chunks; i < d->pool.per_block; i++)
-        if (slabs_pool_bit(d->pool.head, i))
+        if (pool_chunk_is_live(&d->pool, d->pool.head, i))
             sum += c->size - slabs_table_get(d->table, c, i);
     return sum;
 }
 
-/* Problems of one slab on list l of class cls, first if it is the list's
+/* Problems of one slab on list l of class c, first if it is the list's
  * head; the slab is known to be ours (its descriptor is a live chunk of the
  * descriptor pool). */
-static size_t check_slab(const slabs_t *s, size_t cls, int l, const slab_t *d, bool first)
+static size_t check_slab(const slabs_t *s, const slabs_class_t *c, int l, const slab_t *d, bool first)
 {
-    const slabs_class_t *c = &s->classes[cls];
     size_t bad = pool_check(&d->pool);
-    bad += (d->cls != cls) + (d->list != l);
+    bad += (d->klass != c) + (d->list != l);
     bad += (d->pool.head == NULL || !align_ptr_is(d->pool.head, s->slab_size) ||
             d->pool.blocks != 1);
     if (bad)
         return bad;
-    size_t used = slabs_slab_used(c, d);
+    bad += (addrmap_get(&s->map, (uintptr_t)d->pool.head) != d);
+    bad += ((d->table != NULL) != (c->table_bytes != 0));
+    size_t used = slabs_slab_used(d);
     bool full = d->pool.live + d->pool.quarantined == d->pool.per_block;
     if (l == SLAB_EMPTY)
         bad += (used != 0);
@@ -87,14 +91,18 @@ static size_t check_slab(const slabs_t *s, size_t cls, int l, const slab_t *d, b
  * descriptor pool whose owner is s.  Reads only memory of s. */
 static bool is_descriptor(const slabs_t *s, const slab_t *d)
 {
-    const pool_block_t *b = s->descs.head;
-    for (size_t n = 0; b != NULL && n < s->descs.blocks; n++, b = b->next) {
-        const char *first = (const char *)b + s->descs.first_offset;
-        const char *q = (const char *)d;
-        if (q >= first && q < first + s->descs.per_block * s->descs.stride)
-            return (size_t)(q - first) % s->descs.stride == 0 && d->owner == s;
-    }
+    const pool_t *descs = &s->descs;
+    const pool_block_t *b = descs->head;
+    for (size_t n = 0; b != NULL && n < descs->blocks; n++, b = b->next)
+        if (pool_block_of(descs, d) == b)
+            return pool_chunk_index(descs, b, d, NULL) < descs->per_block && d->owner == s;
     return false;
+}
+
+size_t slabs_slab_problems(const slabs_t *s, const slab_t *d)
+{
+    const slabs_class_t *c = d->klass;
+    return check_slab(s, c, d->list, d, c->lists[d->list].next == &d->link);
 }
 
 /* ---- one class ---------------------------------------------------------- */
@@ -116,8 +124,8 @@ static size_t check_list(const slabs_t *s, size_t cls, int l, tally_t *t)
         const slab_t *d = slabs_slab_of_link(k);
         if (n > c->n[l] || !is_descriptor(s, d) || k->prev != prev)
             return bad + 1; /* a bad link, a foreign slab or a cycle: stop */
-        bad += check_slab(s, cls, l, d, n == 0);
-        t->used += slabs_slab_used(c, d);
+        bad += check_slab(s, c, l, d, n == 0);
+        t->used += slabs_slab_used(d);
         if (s->flags & SLABS_CHECKED)
             t->requested += slab_requested(c, d);
         n++;
@@ -139,23 +147,24 @@ static size_t check_class(const slabs_t *s, size_t cls, size_t *slabs)
     bad += (t.used != c->used);
     if (s->flags & SLABS_CHECKED)
         bad += (t.requested != c->requested);
-    else
+    else if (slabs_tracks_sizes(s))
         bad += (c->requested < c->used * c->smallest || c->requested > c->used * c->size);
+    else
+        bad += (c->requested != 0);
     return bad;
 }
 
-/* ---- large objects and the registry ------------------------------------- */
+/* ---- large objects and the side table ------------------------------------- */
 
 static size_t check_large(const slabs_t *s)
 {
     size_t n = 0, bytes = 0, requested = 0, bad = 0;
     const slabs_large_t *prev = NULL;
     for (const slabs_large_t *l = s->large; l != NULL; prev = l, l = l->next) {
-        if (n == s->large_count || !align_ptr_is(l, s->slab_size) ||
-            l->head.owner != NULL || l->head.cookie != slabs_large_cookie(s, l) || l->prev != prev)
-            return bad + 1;
+        if (n == s->large_count || !align_ptr_is(l, s->slab_size) || l->prev != prev ||
+            addrmap_get(&s->map, (uintptr_t)l) != (void *)((uintptr_t)l | SLABS_LARGE_TAG))
+            return bad + 1; /* not a large block of ours: stop here */
         bad += (l->requested <= s->max_size || l->requested > l->block_bytes - SLABS_LARGE_OFFSET);
-        bad += ((s->flags & SLABS_CHECKED) && !slabs_registry_contains(s, l));
         bytes += l->block_bytes;
         requested += l->requested;
         n++;
@@ -164,24 +173,14 @@ static size_t check_large(const slabs_t *s)
     return bad;
 }
 
-/* Every slab's block is registered, and nothing else but large blocks. */
-static size_t check_registry(const slabs_t *s, size_t slabs)
+/* The side table holds one key per slab and large block (each of which
+ * the walks above found mapped), and nothing else. */
+static size_t check_map(const slabs_t *s, size_t slabs)
 {
-    size_t found = 0, bad = 0;
-    for (size_t i = 0; i < s->n_classes; i++)
-        for (int l = 0; l < SLAB_LISTS; l++) {
-            const slab_link_t *head = &s->classes[i].lists[l];
-            size_t n = 0;
-            for (const slab_link_t *k = head->next; k != head && n < s->classes[i].n[l]; k = k->next, n++)
-                found += slabs_registry_contains(s, slabs_slab_of_link(k)->pool.head);
-        }
-    bad += (found != slabs);
-    bad += (s->registry_count != slabs + s->large_count);
     size_t used = 0;
-    for (size_t i = 0; i < s->registry_cap; i++)
-        used += (s->registry[i] != 0);
-    bad += (used != s->registry_count);
-    return bad;
+    for (size_t i = 0; i < s->map.cap; i++)
+        used += (s->map.slots[i].key != 0);
+    return (s->map.count != slabs + s->large_count) + (used != s->map.count);
 }
 
 /* ---- the whole allocator ------------------------------------------------ */
@@ -196,10 +195,9 @@ size_t slabs_check(const slabs_t *s)
         bad += check_class(s, i, &slabs);
     bad += (s->descs.live != slabs);
     bad += check_large(s);
-    if (s->flags & SLABS_CHECKED)
-        bad += check_registry(s, slabs);
+    bad += check_map(s, slabs);
     size_t held = s->meta_bytes + s->descs.bytes_from_source + slabs * s->slab_size +
-                  s->large_bytes + s->registry_cap * sizeof(uintptr_t);
+                  s->large_bytes + s->map.cap * sizeof(addrmap_slot_t);
     bad += (held != s->bytes_from_source);
     bad += (s->peak_bytes_from_source < s->bytes_from_source);
     bad += (s->max_bytes && s->bytes_from_source > s->max_bytes);

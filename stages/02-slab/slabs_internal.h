@@ -1,16 +1,21 @@
 /*
  * slabs_internal.h - what the files of stage 02 share (slabs.c,
- * slabs_checked.c, slabs_check.c, slabs_stats.c).  Not part of the API.
+ * slabs_config.c, slabs_large.c, slabs_checked.c, slabs_check.c,
+ * slabs_stats.c).  Not part of the API.  Stage 01 is reached only through
+ * pool.h and pool_ext.h.
  *
  * Three private structures:
  *  - slab_t, a slab's descriptor: the stage-01 pool that owns the slab's one
- *    block, the links of its class list, and its table of requested sizes.
- *    Descriptors come from a stage-01 pool of their own (slabs_t::descs).
+ *    block, the links of its class list and, when requested sizes are
+ *    tracked, its table of them.  Descriptors come from a stage-01 pool of
+ *    their own (slabs_t::descs).
  *  - slabs_class_t, one size class: its geometry (taken from a stage-01 pool
  *    configured for it) and its three lists with their counts.
- *  - slabs_large_t, the header at the start of a large object's block.  It
- *    begins with a pool_block_t whose owner is NULL: masking a pointer finds
- *    either a slab's pool_block_t (owner = the slab's pool) or this.
+ *  - slabs_large_t, the header at the start of a large object's block.
+ * The side table slabs_t::map (common/addrmap.h) maps the start of every
+ * slab to its descriptor and of every large block to its header (tagged
+ * with SLABS_LARGE_TAG), so a free reads nothing inside the block but the
+ * object itself.
  *
  * Lists are circular and doubly linked through slab_link_t, with a sentinel
  * in the class, so insertion and removal never test for NULL.
@@ -25,6 +30,7 @@
 
 #include "align.h"
 #include "pool.h"
+#include "pool_ext.h"
 #include "slabs.h"
 
 /* Keeps a rarely taken path out of line, so that the fast path around it
@@ -54,25 +60,24 @@ typedef struct slab_link {
 /* Bytes of requested-size table a descriptor holds itself. */
 #define SLAB_INLINE_TABLE 128
 
-/* Slots of the first registry (SLABS_CHECKED); it doubles from there. */
-#define SLABS_REGISTRY_MIN 64
-
 /* Offset of a large object from the start of its block: the header, rounded
  * up to a cache line. */
 #define SLABS_LARGE_OFFSET ((size_t)64)
 
-/** A slab's descriptor.  Descriptors are 64-byte aligned, and the fields
- * an allocation or a free reads (table, class, base, list) sit in the first
- * cache line together with the hot head of the stage-01 pool (free list,
- * live count). */
+/* The map tags the headers of large blocks with this bit (slab descriptors
+ * are 64-byte aligned, so it is free in theirs). */
+#define SLABS_LARGE_TAG ((uintptr_t)1)
+
+/** A slab's descriptor.  Descriptors are 64-byte aligned, and everything an
+ * allocation or a free of an untracked allocator reads (the list link, the
+ * class, the list, the hot head of the stage-01 pool) sits in the first
+ * cache line (asserted below). */
 typedef struct slab {
-    unsigned char *table; /**< requested-size table: inline_table, or the slab's first chunks */
-    slabs_class_t *klass; /**< its class: &owner->classes[cls] */
-    char *base;           /**< address of chunk 0: the block + the class's first_offset */
-    uint32_t cls;         /**< index of its class */
-    uint8_t list;         /**< enum slab_list: the list it is on */
     slab_link_t link;     /**< position on the class list named by list */
+    slabs_class_t *klass; /**< its class: one of owner->classes */
+    uint8_t list;         /**< enum slab_list: the list it is on */
     pool_t pool;          /**< the slab's chunks: a stage-01 pool owning exactly one block, the slab */
+    unsigned char *table; /**< requested-size table (inline_table, or the slab's first chunks); NULL when sizes are not tracked */
     slabs_t *owner;       /**< the allocator this slab belongs to */
     uint64_t emptied_at;  /**< clock when it last became empty; meaningful on the empty list */
     _Alignas(8) unsigned char inline_table[SLAB_INLINE_TABLE]; /**< the table when it is this small */
@@ -81,31 +86,41 @@ typedef struct slab {
 /* Alignment of descriptors in their pool: one cache line. */
 #define SLAB_DESC_ALIGN 64
 
-/** One size class.  The fields every allocation and free touches come
- * first, in one cache line. */
+_Static_assert(offsetof(slab_t, pool) + offsetof(pool_t, flags) + sizeof(unsigned) <= SLAB_DESC_ALIGN,
+               "a descriptor's hot fields share its first cache line");
+
+/** One size class.  Classes are 64-byte aligned, and the fields an
+ * allocation and a free of an untracked allocator touch (the partial list's
+ * sentinel, used, chunks, table_chunks) fill the first cache line exactly
+ * (asserted below). */
 struct slabs_class {
-    size_t size;          /**< chunk size: the largest request served; a multiple of SLABS_GRANULE */
-    uint32_t div_magic;   /**< floor(2^32 / stride) + 1: chunk index = offset * div_magic >> 32 */
-    uint8_t delta_bits;   /**< bits per table entry (size - requested): 4, 8, 16 or 32 */
-    uint8_t delta_shift;  /**< log2(delta_bits): 2, 3, 4 or 5 */
-    uint32_t delta_mask;  /**< (1 << delta_bits) - 1 */
+    _Alignas(64) slab_link_t lists[SLAB_LISTS]; /**< sentinels of the partial, full and empty lists */
+    size_t used;           /**< live objects of this class */
+    uint32_t chunks;       /**< chunks per slab, from stage 01 (per_block): table + objects */
+    uint32_t table_chunks; /**< leading chunks that hold the table; 0 = it is inline or sizes are untracked */
+    /* --- the second line: tracked sizes, slow paths, statistics --- */
+    size_t size;           /**< chunk size: the largest request served; a multiple of SLABS_GRANULE */
+    size_t requested;      /**< sum of the sizes asked for by live objects; kept only when sizes are tracked */
+    uint32_t div_magic;    /**< floor(2^32 / size) + 1: chunk index = offset * div_magic >> 32 */
+    uint32_t delta_mask;   /**< (1 << delta_bits) - 1 */
+    uint8_t delta_bits;    /**< bits per table entry (size - requested): 4, 8, 16 or 32 */
+    uint8_t delta_shift;   /**< log2(delta_bits): 2, 3, 4 or 5 */
     uint32_t first_offset; /**< offset of chunk 0 in a slab, from stage 01 */
-    size_t chunks;        /**< chunks per slab, from stage 01 (per_block): table + objects */
-    size_t table_chunks;  /**< leading chunks that hold the table; 0 = it is inline */
-    size_t used;          /**< live objects of this class */
-    size_t requested;     /**< sum of the sizes asked for by them */
-    slab_link_t lists[SLAB_LISTS]; /**< sentinels of the partial, full and empty lists */
-    size_t n[SLAB_LISTS]; /**< slabs on each list */
-    size_t smallest;      /**< smallest request served: previous class size + 1, or 1 */
-    size_t align;         /**< alignment of its objects: size if a power of two (and it fits), else SLABS_GRANULE */
-    size_t stride;        /**< distance between chunks, from stage 01 (== size) */
-    size_t table_bytes;   /**< bytes of a slab's requested-size table */
-    size_t per_slab;      /**< chunks per slab for objects: chunks - table_chunks, >= 1 */
+    size_t n[SLAB_LISTS];  /**< slabs on each list */
+    size_t smallest;       /**< smallest request served: previous class size + 1, or 1 */
+    size_t align;          /**< alignment of its objects: size if a power of two (and it fits), else SLABS_GRANULE */
+    size_t table_bytes;    /**< bytes of a slab's requested-size table; 0 when sizes are untracked */
+    size_t per_slab;       /**< chunks per slab for objects: chunks - table_chunks, >= 1 */
 };
+
+_Static_assert(offsetof(struct slabs_class, table_chunks) + sizeof(uint32_t) <= 64,
+               "a class's hot fields share its first cache line");
+
+_Static_assert(offsetof(slabs_t, map) + offsetof(addrmap_t, bits) + sizeof(unsigned) <= 64,
+               "the allocator's hot fields share one cache line");
 
 /** The header of a large object's block. */
 struct slabs_large {
-    pool_block_t head;    /**< next NULL, owner NULL (= large), cookie = address ^ secret */
     slabs_large_t *prev;  /**< previous live large object; NULL for the first */
     slabs_large_t *next;  /**< next live large object; NULL for the last */
     size_t block_bytes;   /**< bytes acquired: SLABS_LARGE_OFFSET + usable size */
@@ -116,62 +131,64 @@ _Static_assert(sizeof(slabs_large_t) <= SLABS_LARGE_OFFSET, "large header fits i
 
 /* ---- geometry ----------------------------------------------------------- */
 
-// [mask-helpers]
-/* The block that holds p: slabs and large blocks are aligned to slab_size,
- * so clearing the low bits of any address inside one gives its start. */
-static inline pool_block_t *slabs_block_of(const slabs_t *s, const void *p)
+// [find-slab]
+/* The start of the block that holds p: slabs and large blocks are aligned
+ * to slab_size, so clearing the low bits of any address inside one gives
+ * its start, the key of the side table. */
+static inline uintptr_t slabs_block_key(const slabs_t *s, const void *p)
 {
-    return align_ptr_down(p, s->slab_size);
+    return (uintptr_t)p & ~(uintptr_t)(s->slab_size - 1);
 }
 
-/* The descriptor around a slab's pool (the owner named by its block). */
-static inline slab_t *slabs_slab_of_pool(const pool_t *pool)
+/* What the side table says of the block that holds p: a slab's descriptor,
+ * a large header tagged with SLABS_LARGE_TAG, or NULL (not ours). */
+static inline void *slabs_block_meta(const slabs_t *s, const void *p)
 {
-    return (slab_t *)(uintptr_t)((const char *)pool - offsetof(slab_t, pool));
+    return addrmap_get(&s->map, slabs_block_key(s, p));
 }
-// [mask-helpers]
+// [find-slab]
+
+static inline bool slabs_meta_is_large(const void *meta)
+{
+    return ((uintptr_t)meta & SLABS_LARGE_TAG) != 0;
+}
+
+static inline slabs_large_t *slabs_meta_large(const void *meta)
+{
+    return (slabs_large_t *)((uintptr_t)meta & ~SLABS_LARGE_TAG);
+}
+
+/* The slab's block (its one stage-01 block). */
+static inline pool_block_t *slabs_slab_block(const slab_t *d)
+{
+    return d->pool.head;
+}
 
 /* Address of chunk 0 of slab d (a table chunk when the table is there). */
 static inline char *slabs_chunk0(const slab_t *d)
 {
-    return (char *)d->pool.head + d->pool.first_offset;
+    return pool_block_chunks(&d->pool, d->pool.head);
 }
 
-/* Index of the chunk that starts at p, in the slab at block of class c:
- * one multiply instead of a division (exact for every chunk start, see
- * div_magic). */
-static inline size_t slabs_chunk_index(const slabs_class_t *c, const void *block, const void *p)
+/* Index of the chunk that starts at p in slab d: one multiply instead of a
+ * division (exact for every chunk start, see div_magic). */
+static inline size_t slabs_slab_index(const slab_t *d, const void *p)
 {
-    uint64_t off = (uint64_t)((const char *)p - (const char *)block - c->first_offset);
+    const slabs_class_t *c = d->klass;
+    uint64_t off = (uint64_t)((const char *)p - (const char *)d->pool.head - c->first_offset);
     return (size_t)((off * c->div_magic) >> 32);
-}
-
-/* Index of the chunk that starts at p in slab d of class c: as
- * slabs_chunk_index(), from the chunk-0 address the slab keeps. */
-static inline size_t slabs_slab_index(const slabs_class_t *c, const slab_t *d, const void *p)
-{
-    uint64_t off = (uint64_t)((const char *)p - d->base);
-    return (size_t)((off * c->div_magic) >> 32);
-}
-
-/* True if the live bitmap that stage 01 keeps after a checked pool's block
- * header (see pool.h) marks chunk i of block b as handed out. */
-static inline bool slabs_pool_bit(const pool_block_t *b, size_t i)
-{
-    const uint64_t *bm = (const uint64_t *)(b + 1);
-    return (bm[i / 64] >> (i % 64)) & 1u;
-}
-
-/* The cookie a large block of s must carry. */
-static inline uintptr_t slabs_large_cookie(const slabs_t *s, const void *block)
-{
-    return (uintptr_t)block ^ s->secret;
 }
 
 /* The object of a large block. */
 static inline void *slabs_large_obj(const slabs_large_t *l)
 {
     return (char *)(uintptr_t)l + SLABS_LARGE_OFFSET;
+}
+
+/* True if s remembers each object's requested size (a table per slab). */
+static inline bool slabs_tracks_sizes(const slabs_t *s)
+{
+    return (s->flags & (SLABS_STATS | SLABS_CHECKED | SLABS_ZERO)) != 0;
 }
 
 /* ---- the requested-size table ------------------------------------------- */
@@ -207,6 +224,12 @@ static inline slab_t *slabs_slab_of_link(const slab_link_t *l)
     return (slab_t *)(uintptr_t)((const char *)l - offsetof(slab_t, link));
 }
 
+/* Live chunks of slab d that hold objects (the table chunks aside). */
+static inline size_t slabs_slab_used(const slab_t *d)
+{
+    return d->pool.live - d->klass->table_chunks;
+}
+
 /* ---- shared between the files of stage 02 ------------------------------- */
 
 /** Where a pointer lives: a slab chunk (slab != NULL) or a large block. */
@@ -222,19 +245,24 @@ typedef struct slabs_loc {
 bool slabs_checked_locate(const slabs_t *s, const void *p, slabs_loc_t *loc,
                           const char *not_live);
 
-/* The registry of blocks (slabs_checked.c).  reserve makes room for one more
- * block, acquiring from the source (false if it cannot); insert and remove
- * cannot fail; contains is O(1) expected. */
-bool slabs_registry_reserve(slabs_t *s);
-void slabs_registry_insert(slabs_t *s, const void *block);
-void slabs_registry_remove(slabs_t *s, const void *block);
-bool slabs_registry_contains(const slabs_t *s, const void *block);
-void slabs_registry_free(slabs_t *s);
+/* Configuration: slabs_build_lookup() (in slabs.c, beside the lookup it
+ * builds for) fills the size-to-class table; slabs_class_pool_config() (in
+ * slabs_config.c) is the stage-01 configuration of a slab of class c. */
+void slabs_build_lookup(const slabs_t *s, uint16_t *table);
+pool_config_t slabs_class_pool_config(const slabs_t *s, const slabs_class_t *c);
 
-/* Live chunks of slab d that hold objects (the table chunks aside). */
-static inline size_t slabs_slab_used(const slabs_class_t *c, const slab_t *d)
-{
-    return d->pool.live - c->table_chunks;
-}
+/* Runs attempt(s, arg) until it succeeds; when it fails because max_bytes
+ * refused, gives back the longest-empty slab of any class and tries again
+ * (slabs.c).  NULL if it fails otherwise, or no empty slab is left. */
+void *slabs_with_room(slabs_t *s, void *(*attempt)(slabs_t *, void *), void *arg);
+
+/* Large objects (slabs_large.c). */
+void *slabs_large_alloc(slabs_t *s, size_t size, size_t capacity);
+void slabs_large_free(slabs_t *s, slabs_large_t *l);
+void *slabs_large_realloc(slabs_t *s, slabs_large_t *l, size_t size);
+
+/* Invariant checks of one slab (slabs_check.c), for SC_ASSERT_EXPENSIVE at
+ * list moves. */
+size_t slabs_slab_problems(const slabs_t *s, const slab_t *d);
 
 #endif

@@ -34,7 +34,7 @@ int slabs_class_stats(const slabs_t *s, size_t cls, slabs_class_stats_t *out)
     out->slabs = c->n[SLAB_PARTIAL] + c->n[SLAB_FULL] + c->n[SLAB_EMPTY];
     out->used = c->used;
     out->free = out->slabs * c->per_slab - c->used - class_withheld(s, c);
-    out->requested_bytes = c->requested;
+    out->requested_bytes = slabs_tracks_sizes(s) ? c->requested : c->used * c->size;
     return 0;
 }
 
@@ -46,8 +46,10 @@ void slabs_stats(const slabs_t *s, slabs_stats_t *out)
     if (s == NULL)
         return;
     for (size_t i = 0; i < s->n_classes; i++) {
-        out->live_objects += s->classes[i].used;
-        out->live_requested_bytes += s->classes[i].requested;
+        slabs_class_stats_t cs;
+        slabs_class_stats(s, i, &cs);
+        out->live_objects += cs.used;
+        out->live_requested_bytes += cs.requested_bytes;
     }
     out->live_objects += s->large_count;
     out->live_requested_bytes += s->large_requested;

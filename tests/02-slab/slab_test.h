@@ -106,6 +106,20 @@ static inline size_t st_damage(const void *p, size_t n, uint64_t seed)
 
 /* ---- the model ------------------------------------------------------------ */
 
+/* What live_requested_bytes counts for a live object of size bytes in s:
+ * size itself when s tracks requested sizes (SLABS_STATS, implied by
+ * SLABS_CHECKED and SLABS_ZERO) or the object is large, else the chunk size
+ * of its class (slabs.h: an upper bound, without per-object memory). */
+static inline size_t st_counted(const slabs_t *s, size_t size)
+{
+    size_t cls = slabs_class_of(s, size);
+    if ((s->flags & (SLABS_STATS | SLABS_CHECKED | SLABS_ZERO)) || cls == slabs_class_count(s))
+        return size;
+    slabs_class_stats_t cs;
+    slabs_class_stats(s, cls, &cs);
+    return cs.chunk_size;
+}
+
 typedef struct st_obj {
     unsigned char *p;   /* the object; NULL = slot unused */
     size_t size;        /* bytes requested (and stamped) */
@@ -116,7 +130,7 @@ typedef struct st_model {
     st_obj_t *obj;      /* live objects, obj[0..n) */
     size_t n;           /* live count */
     size_t cap;         /* capacity of obj */
-    size_t requested;   /* sum of obj[i].size */
+    size_t requested;   /* sum of st_counted(obj[i].size) */
     uint64_t next_seed; /* seed for the next object */
 } st_model_t;
 
@@ -144,7 +158,7 @@ static inline void st_model_add(st_model_t *m, void *p, size_t size)
     st_obj_t o = {p, size, m->next_seed++ * 0x100000001B3u};
     st_stamp(p, size, o.seed);
     m->obj[m->n++] = o;
-    m->requested += size;
+    m->requested += st_counted(&st_s, size);
 }
 
 /* Asserts that object k still holds its stamp. */
@@ -167,7 +181,7 @@ static inline st_obj_t st_model_take(st_model_t *m, size_t k)
 {
     st_obj_t o = m->obj[k];
     m->obj[k] = m->obj[--m->n];
-    m->requested -= o.size;
+    m->requested -= st_counted(&st_s, o.size);
     return o;
 }
 
@@ -235,12 +249,12 @@ static inline bool st_overlap(const void *a, size_t n, const void *b, size_t m)
 }
 
 /* Bytes held from the source that are neither slabs nor large objects: the
- * metadata block and the descriptor pool's blocks (and, with SLABS_CHECKED,
- * the registry).  slabs.h documents this accounting. */
+ * metadata block, the descriptor pool's blocks and the side table.
+ * slabs.h documents this accounting. */
 static inline size_t st_overhead(void)
 {
     return st_s.meta_bytes + st_s.descs.bytes_from_source +
-           st_s.registry_cap * sizeof(uintptr_t);
+           st_s.map.cap * sizeof(addrmap_slot_t);
 }
 
 /* Bytes of all slabs held, from the per-class counters. */

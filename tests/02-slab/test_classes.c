@@ -200,17 +200,18 @@ START_TEST(every_class_fits_its_slab)
 }
 END_TEST
 
-/* The default table (min 16, growth 1.25, max 8 KiB, 64 KiB slabs: 25
+/* The default table (min 16, growth 1.25, max 2 KiB, 16 KiB slabs: 19
  * classes), as docs/02-slab.md prints it: memcached's rule (x 1.25, round up
- * to 16) worked out by hand, and the chunks per slab the chapter shows. */
+ * to 16) worked out by hand, and the chunks per slab: (16384 - offset of
+ * chunk 0) / size, the offset being stage 01's 24-byte header rounded up to
+ * the class's alignment (its size if a power of two, else 16). */
 START_TEST(default_table_is_documented)
 {
     static const size_t want[][2] = {
-        {16, 3965}, {32, 2014}, {48, 1349}, {64, 1014}, {80, 812}, {112, 578},
-        {144, 450}, {192, 339}, {240, 270}, {304, 214}, {384, 169}, {480, 135},
-        {608, 107}, {768, 85}, {960, 68}, {1200, 54}, {1504, 43}, {1888, 34},
-        {2368, 27}, {2960, 22}, {3712, 17}, {4640, 14}, {5808, 11}, {7264, 9},
-        {8192, 7},
+        {16, 1022}, {32, 511}, {48, 340}, {64, 255}, {80, 204}, {112, 146},
+        {144, 113}, {192, 85}, {240, 68}, {304, 53}, {384, 42}, {480, 34},
+        {608, 26}, {768, 21}, {960, 17}, {1200, 13}, {1504, 10}, {1888, 8},
+        {2048, 7},
     };
     size_t nwant = sizeof want / sizeof want[0];
     st_init((slabs_config_t){0});
@@ -224,6 +225,13 @@ START_TEST(default_table_is_documented)
                       "default class %zu holds %zu per slab, documented %zu",
                       i, cs.chunks_per_slab, want[i][1]);
     }
+    st_finish();
+    /* SLABS_STATS: class 0 keeps 4 bits per chunk, 1022 / 2 + 3 = 514 bytes,
+     * too many for the descriptor: the first 33 chunks hold them */
+    st_init((slabs_config_t){.flags = SLABS_STATS});
+    ck_assert_uint_eq(st_cstats(&st_s, 0).chunks_per_slab, 1022 - 33);
+    ck_assert_uint_eq(st_cstats(&st_s, 1).chunks_per_slab, 511 - 9);   /* 4 bits: 259 bytes, 9 chunks */
+    ck_assert_uint_eq(st_cstats(&st_s, 3).chunks_per_slab, 255 - 3);   /* 4 bits: 131 bytes, 3 chunks */
     st_finish();
 }
 END_TEST

@@ -4,7 +4,7 @@
  *
  * Each test corrupts exactly one thing (a class counter, a list count or
  * link, a slab's descriptor or its stage-01 pool, the lookup table, the
- * byte accounting, a large object's header, the registry, a freed byte),
+ * byte accounting, a large object's header, the side table, a freed byte),
  * expects the exact number of broken invariants slabs_check() reports for
  * it, then undoes the damage and expects 0 again, so that the teardown can
  * destroy the allocator normally.
@@ -54,6 +54,14 @@ static void setup(void)
     populate();
 }
 
+static void setup_stats(void)
+{
+    slabs_config_t cfg = cfg_plain;
+    cfg.flags = SLABS_STATS;
+    st_init(cfg);
+    populate();
+}
+
 static void setup_checked(void)
 {
     slabs_config_t cfg = cfg_plain;
@@ -75,8 +83,17 @@ static slabs_class_t *class_128(void)
 /* The descriptor of the slab that holds p. */
 static slab_t *slab_of(const void *p)
 {
-    const pool_block_t *b = align_ptr_down(p, st_s.slab_size);
-    return slabs_slab_of_pool(b->owner);
+    return slabs_block_meta(&st_s, p);
+}
+
+/* The side-table slot of key. */
+static addrmap_slot_t *map_slot(uintptr_t key)
+{
+    for (size_t i = 0; i < st_s.map.cap; i++)
+        if (st_s.map.slots[i].key == key)
+            return &st_s.map.slots[i];
+    ck_abort_msg("key not in the side table");
+    return NULL;
 }
 
 static slabs_large_t *large_header(void)
@@ -176,11 +193,12 @@ END_TEST
 START_TEST(slab_back_link)
 {
     /* the walk stops at the slab: that list counts 1, and its slab is then
-     * missing from the descriptor total (1) and the byte total (1) */
+     * missing from the descriptor total (1), the byte total (1) and the
+     * side table's count of slabs and large blocks (1) */
     slab_t *d = slab_of(objs[0]);
     slab_link_t *saved = d->link.prev;
     d->link.prev = &d->link;
-    ck_assert_uint_eq(slabs_check(&st_s), 3);
+    ck_assert_uint_eq(slabs_check(&st_s), 4);
     d->link.prev = saved;
     ck_assert_uint_eq(slabs_check(&st_s), 0);
 }
@@ -192,8 +210,9 @@ START_TEST(slab_forward_link_to_foreign_memory)
     slab_t *d = slab_of(objs[0]);
     slab_link_t *saved = d->link.next;
     d->link.next = &fake[1];   /* not a descriptor of ours: never followed further */
-    /* the list (1); its slab then missing from the descriptor and byte totals (2) */
-    ck_assert_uint_eq(slabs_check(&st_s), 3);
+    /* the list (1); its slab then missing from the descriptor, byte and
+     * side-table totals (3) */
+    ck_assert_uint_eq(slabs_check(&st_s), 4);
     d->link.next = saved;
     ck_assert_uint_eq(slabs_check(&st_s), 0);
 }
@@ -221,13 +240,13 @@ START_TEST(slab_list_tag)
 }
 END_TEST
 
-START_TEST(slab_class_index)
+START_TEST(slab_class_pointer)
 {
     slab_t *d = slab_of(objs[0]);
-    uint32_t saved = d->cls;
-    d->cls = saved + 1;
+    slabs_class_t *saved = d->klass;
+    d->klass = saved + 1;
     ck_assert_uint_eq(slabs_check(&st_s), 1);
-    d->cls = saved;
+    d->klass = saved;
     ck_assert_uint_eq(slabs_check(&st_s), 0);
 }
 END_TEST
@@ -323,8 +342,8 @@ END_TEST
 
 START_TEST(large_count)
 {
-    st_s.large_count++;
-    ck_assert_uint_eq(slabs_check(&st_s), 1);
+    st_s.large_count++;   /* against the large walk, and the side table's count */
+    ck_assert_uint_eq(slabs_check(&st_s), 2);
     st_s.large_count--;
     ck_assert_uint_eq(slabs_check(&st_s), 0);
 }
@@ -348,12 +367,13 @@ START_TEST(large_requested_counter)
 }
 END_TEST
 
-START_TEST(large_header_cookie)
+START_TEST(large_map_tag)
 {
-    slabs_large_t *l = large_header();
-    l->head.cookie ^= 1;   /* the walk stops there */
+    addrmap_slot_t *e = map_slot((uintptr_t)large_header());
+    void *saved = e->val;
+    e->val = large_header();   /* untagged: the large walk stops there */
     ck_assert_uint_eq(slabs_check(&st_s), 1);
-    l->head.cookie ^= 1;
+    e->val = saved;
     ck_assert_uint_eq(slabs_check(&st_s), 0);
 }
 END_TEST
@@ -371,6 +391,17 @@ END_TEST
 
 /* ---- checked mode ----------------------------------------------------------------- */
 
+START_TEST(untracked_requested_is_zero)
+{
+    slabs_class_t *c = class_128();
+    ck_assert_uint_eq(c->requested, 0);   /* no SLABS_STATS: sizes are not kept */
+    c->requested = 200;
+    ck_assert_uint_eq(slabs_check(&st_s), 1);
+    c->requested = 0;
+    ck_assert_uint_eq(slabs_check(&st_s), 0);
+}
+END_TEST
+
 START_TEST(checked_requested_is_exact)
 {
     slabs_class_t *c = class_128();
@@ -381,40 +412,36 @@ START_TEST(checked_requested_is_exact)
 }
 END_TEST
 
-START_TEST(checked_registry_count)
+START_TEST(map_count)
 {
-    st_s.registry_count++;   /* against slabs + large, and against the slots used */
+    st_s.map.count++;   /* against slabs + large, and against the slots used */
     ck_assert_uint_eq(slabs_check(&st_s), 2);
-    st_s.registry_count--;
+    st_s.map.count--;
     ck_assert_uint_eq(slabs_check(&st_s), 0);
 }
 END_TEST
 
-START_TEST(checked_registry_entry)
+START_TEST(map_entry)
 {
     /* forget the large block's entry, keeping the count */
-    uintptr_t key = (uintptr_t)large_header();
-    size_t i = 0;
-    while (i < st_s.registry_cap && st_s.registry[i] != key)
-        i++;
-    ck_assert_uint_lt(i, st_s.registry_cap);
-    st_s.registry[i] = key ^ st_s.slab_size;   /* another (unused) block address */
-    /* the large walk misses it (1); the slots still number registry_count */
+    addrmap_slot_t *e = map_slot((uintptr_t)large_header());
+    uintptr_t key = e->key;
+    e->key = key ^ st_s.slab_size;   /* another (unused) block address */
+    /* the large walk misses it (1); the slots still number map.count */
     ck_assert_uint_eq(slabs_check(&st_s), 1);
-    st_s.registry[i] = key;
+    e->key = key;
     ck_assert_uint_eq(slabs_check(&st_s), 0);
 }
 END_TEST
 
-START_TEST(checked_slab_back_link)
+START_TEST(slab_map_entry)
 {
-    /* as slab_back_link (3), and the registry then holds a slab the walk
-     * did not count (found != slabs, count != slabs + large): 5 */
+    /* the slab of objs[0] maps to another descriptor */
     slab_t *d = slab_of(objs[0]);
-    slab_link_t *saved = d->link.prev;
-    d->link.prev = &d->link;
-    ck_assert_uint_eq(slabs_check(&st_s), 5);
-    d->link.prev = saved;
+    addrmap_slot_t *e = map_slot((uintptr_t)d->pool.head);
+    e->val = d + 1;
+    ck_assert_uint_eq(slabs_check(&st_s), 1);
+    e->val = d;
     ck_assert_uint_eq(slabs_check(&st_s), 0);
 }
 END_TEST
@@ -441,14 +468,13 @@ Suite *slabs_invariants_suite(void)
     tcase_add_test(tc, check_is_zero_in_normal_use);
     tcase_add_test(tc, check_of_null_or_destroyed_is_one);
     tcase_add_test(tc, class_used_counter);
-    tcase_add_test(tc, class_requested_out_of_bounds);
     tcase_add_test(tc, class_list_count);
     tcase_add_test(tc, sentinel_back_link);
     tcase_add_test(tc, slab_back_link);
     tcase_add_test(tc, slab_forward_link_to_foreign_memory);
     tcase_add_test(tc, slab_pool_live_count);
     tcase_add_test(tc, slab_list_tag);
-    tcase_add_test(tc, slab_class_index);
+    tcase_add_test(tc, slab_class_pointer);
     tcase_add_test(tc, slab_free_list_link);
     tcase_add_test(tc, lookup_entry);
     tcase_add_test(tc, class_size_without_slabs);
@@ -459,8 +485,19 @@ Suite *slabs_invariants_suite(void)
     tcase_add_test(tc, large_count);
     tcase_add_test(tc, large_bytes_counter);
     tcase_add_test(tc, large_requested_counter);
-    tcase_add_test(tc, large_header_cookie);
+    tcase_add_test(tc, large_map_tag);
     tcase_add_test(tc, large_header_requested);
+    tcase_add_test(tc, untracked_requested_is_zero);
+    tcase_add_test(tc, map_count);
+    tcase_add_test(tc, map_entry);
+    tcase_add_test(tc, slab_map_entry);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("stats");
+    tcase_set_tags(tc, "invariants");
+    tcase_add_checked_fixture(tc, setup_stats, teardown);
+    tcase_add_test(tc, check_is_zero_in_normal_use);
+    tcase_add_test(tc, class_requested_out_of_bounds);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("checked");
@@ -468,11 +505,11 @@ Suite *slabs_invariants_suite(void)
     tcase_add_checked_fixture(tc, setup_checked, teardown);
     tcase_add_test(tc, check_is_zero_in_normal_use);
     tcase_add_test(tc, checked_requested_is_exact);
-    tcase_add_test(tc, checked_registry_count);
-    tcase_add_test(tc, checked_registry_entry);
+    tcase_add_test(tc, map_count);
+    tcase_add_test(tc, map_entry);
     tcase_add_test(tc, checked_write_after_free);
-    tcase_add_test(tc, checked_slab_back_link);
-    tcase_add_test(tc, large_header_cookie);
+    tcase_add_test(tc, slab_back_link);
+    tcase_add_test(tc, large_map_tag);
     suite_add_tcase(s, tc);
     return s;
 }

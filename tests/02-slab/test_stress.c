@@ -45,7 +45,7 @@ typedef struct deque {
     size_t cap;         /* a power of two */
     size_t head;        /* index of the oldest */
     size_t n;           /* live entries */
-    size_t requested;   /* sum of sizes */
+    size_t requested;   /* sum of st_counted(size) */
 } deque_t;
 
 static void dq_init(deque_t *d, size_t cap)
@@ -66,7 +66,7 @@ static void dq_push(deque_t *d, void *p, size_t size, uint64_t seed)
     ST_CMP(d->n, <, d->cap);
     *dq_at(d, d->n) = (st_obj_t){p, size, seed};
     d->n++;
-    d->requested += size;
+    d->requested += st_counted(&st_s, size);
 }
 
 enum order { ORDER_RANDOM, ORDER_FIFO, ORDER_LIFO };
@@ -85,7 +85,7 @@ static st_obj_t dq_take(deque_t *d, enum order ord, rng_t *r)
         *pick = *last;
     }
     d->n--;
-    d->requested -= o.size;
+    d->requested -= st_counted(&st_s, o.size);
     return o;
 }
 
@@ -245,7 +245,7 @@ START_TEST(workload_with_resets_and_reallocs)
             ST_NONNULL(q);
             size_t keep = o->size < ns ? o->size : ns;
             ST_EQ(st_damage(q, keep, o->seed), keep);
-            d.requested += ns - o->size;
+            d.requested += st_counted(&st_s, ns) - st_counted(&st_s, o->size);
             o->p = q;
             o->size = ns;
             o->seed = rng_next(&r);
@@ -384,7 +384,7 @@ START_TEST(failure_in_realloc_keeps_everything)
         }
         size_t keep = o->size < ns ? o->size : ns;
         ST_EQ(st_damage(q, keep, o->seed), keep);
-        d.requested += ns - o->size;
+        d.requested += st_counted(&st_s, ns) - st_counted(&st_s, o->size);
         o->p = q;
         o->size = ns;
         o->seed = rng_next(&r);

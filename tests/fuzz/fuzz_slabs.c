@@ -10,7 +10,7 @@
  *       (h1 & 0x3F) + 1, k in 1..6 and below max_size, then max_size
  *   h2  slab_size = 0 (the default) if h2 & 0x80, else the smallest power of
  *       two >= max(2 * max_size, 1024), times 1 << (h2 % 4)
- *   h3  flags: bit 0 SLABS_ZERO, bit 1 SLABS_CHECKED
+ *   h3  flags: bit 0 SLABS_ZERO, bit 1 SLABS_CHECKED, bit 2 SLABS_STATS
  *   h4  max_bytes: 0 = none, else the metadata, one descriptor block,
  *       1 + h4 % 16 slabs and 1 + h4 / 16 KiB
  *   h5  the source fails after (h5 - 1) % 32 acquisitions past init; 0 = never
@@ -76,7 +76,7 @@ typedef struct fz_state {
     size_t classes[8];           /* explicit class list, if any */
     fz_obj_t objs[FZ_MAX_LIVE];  /* live objects, oldest first */
     size_t n;                    /* live objects */
-    size_t requested;            /* sum of their sizes */
+    size_t requested;            /* sum of counted(size) over them */
     uint64_t next_stamp;         /* stamp for the next object */
     uint64_t clock_ns;           /* the fake clock */
     size_t misuse_seen;          /* reports received by fz_on_misuse() */
@@ -148,6 +148,19 @@ static void verify_all(void)
         verify(k);
 }
 
+/* What live_requested_bytes counts for an object of size bytes: the size
+ * when requested sizes are tracked or the object is large, else its chunk
+ * size (slabs.h). */
+static size_t counted(size_t size)
+{
+    size_t cls = slabs_class_of(&st.s, size);
+    if ((st.cfg.flags & (SLABS_ZERO | SLABS_CHECKED | SLABS_STATS)) || cls == slabs_class_count(&st.s))
+        return size;
+    slabs_class_stats_t cs;
+    FZ_REQUIRE(slabs_class_stats(&st.s, cls, &cs) == 0, "class_stats failed");
+    return cs.chunk_size;
+}
+
 /* The counters agree with the model and with the counting source. */
 static void agree(void)
 {
@@ -203,7 +216,7 @@ static void do_alloc(size_t size)
     fz_obj_t o = {p, size, ++st.next_stamp};
     stamp(p, size, o.stamp);
     st.objs[st.n++] = o;
-    st.requested += size;
+    st.requested += counted(size);
 }
 
 /* Frees slot k, keeping the others in allocation order. */
@@ -211,7 +224,7 @@ static void do_free(size_t k)
 {
     verify(k);
     slabs_free(&st.s, st.objs[k].ptr);
-    st.requested -= st.objs[k].size;
+    st.requested -= counted(st.objs[k].size);
     memmove(&st.objs[k], &st.objs[k + 1], (st.n - k - 1) * sizeof st.objs[0]);
     st.n--;
 }
@@ -233,7 +246,7 @@ static void do_realloc(size_t k, size_t size)
     if (st.cfg.flags & SLABS_ZERO)
         for (size_t i = keep; i < size; i++)
             FZ_REQUIRE(q[i] == 0, "SLABS_ZERO realloc did not zero the new bytes");
-    st.requested += size - o->size;
+    st.requested += counted(size) - counted(o->size);
     o->ptr = q;
     o->size = size;
     o->stamp = ++st.next_stamp;
@@ -349,7 +362,7 @@ static void configure(fz_input_t *in, long *fail_after)
     }
     size_t base = pow2_at_least(2 * c->max_size < 1024 ? 1024 : 2 * c->max_size);
     c->slab_size = (h2 & 0x80) ? 0 : base << (h2 % 4);
-    c->flags = h3 & 3u;
+    c->flags = h3 & 7u;
     c->now_ns = fz_now;
     c->source = &st.fs.base;
     if (h4) {
