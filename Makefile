@@ -26,6 +26,15 @@ export BUILDROOT
 BUILD    := $(BUILDROOT)/$(ccname)/$(MODE)
 STAGES   := $(notdir $(wildcard stages/[0-9][0-9]-*))
 stage_of  = $(filter $(1)-%,$(STAGES))
+# STAGE=NN or STAGE=NN-name picks one stage for test, memcheck, asan and
+# bench: stage_dir is its directory name, empty when STAGE names no stage.
+stage_dir = $(if $(filter 1,$(words $(STAGE))),$(or $(filter $(STAGE),$(STAGES)),$(call stage_of,$(STAGE))))
+# First line of those targets' recipes: an unknown STAGE lists the stages.
+stage_guard = @$(if $(STAGE),$(if $(stage_dir),:,\
+  { echo "make $@: there is no stage '$(STAGE)'.  The stages are:"; \
+    printf '  %s\n' $(STAGES); \
+    echo "Pick one with STAGE=NN or STAGE=NN-name, or leave STAGE out for all of them."; \
+    exit 2; }),:)
 
 WARN     := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 # DWARF 4: Valgrind 3.19 cannot read the DWARF 5 that clang 14 writes by default.
@@ -144,16 +153,18 @@ deps:
 # The suites need Check; say how to get it instead of failing on check.h.
 need_check = @pkg-config --exists check 2>/dev/null || { echo "Check is not installed: run 'make deps' (or 'make check', which runs it)"; exit 1; }
 
-test_runner = $(BUILD)/tests/$(if $(STAGE),$(call stage_of,$(STAGE)),all)/run
+test_runner = $(BUILD)/tests/$(or $(stage_dir),all)/run
 
 # `make test`: every suite but the tool tests, fork mode.
 test:
+	$(stage_guard)
 	$(need_check)
 	@+$(MAKE) --no-print-directory MODE=debug $(test_runner)
 	CK_EXCLUDE_TAGS="tool" $(test_runner)
 
 # The suites under memcheck: no fork (so every object is seen), no death tests.
 memcheck:
+	$(stage_guard)
 	$(need_check)
 	@command -v valgrind >/dev/null || { echo "Valgrind is not installed: run 'make deps'"; exit 1; }
 	@+$(MAKE) --no-print-directory MODE=debug $(test_runner)
@@ -162,6 +173,7 @@ memcheck:
 	  $(test_runner)
 
 asan:
+	$(stage_guard)
 	$(need_check)
 	@+$(MAKE) --no-print-directory MODE=asan $(subst /$(MODE)/,/asan/,$(test_runner))
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -187,10 +199,12 @@ fuzz-quick:
 	@+bash scripts/fuzz.sh 10
 
 bench:
-	@+bash scripts/bench.sh full "$(STAGE)"
+	$(stage_guard)
+	@+bash scripts/bench.sh full "$(stage_dir)"
 
 bench-quick:
-	@+bash scripts/bench.sh quick "$(STAGE)"
+	$(stage_guard)
+	@+bash scripts/bench.sh quick "$(stage_dir)"
 
 # `make check`: the README's test command and what CI runs.
 check:
