@@ -50,6 +50,12 @@ ex_define          := $(if $(ex_name),-DSC_EX_$(subst -,_,$(shell echo $(ex_name
 MODEFLAGS := $(or $(mode_flags_$(MODE)),$(if $(ex_name),-O2 $(ex_define),$(error unknown MODE=$(MODE))))
 LDMODE    := $(filter -fsanitize=% --coverage,$(MODEFLAGS))
 
+# Build output: each compile or link prints one short line ("CC   pool.c");
+# V=1 prints the whole commands instead, and make -s (as `make run` uses)
+# prints neither.  Compiler errors and warnings show in every case.
+silent = $(findstring s,$(firstword -$(MAKEFLAGS)))
+show   = $(if $(V),,@$(if $(silent),,printf '  %-4s %s\n' '$(1)' '$(2)';))
+
 CFLAGS_ALL = $(BASEFLAGS) $(MODEFLAGS) $(INCLUDES) $(CFLAGS)
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
@@ -93,18 +99,18 @@ FORCE:
 
 $(BUILD)/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+	$(call show,CC,$<)$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(BUILD)/tests/%.o: tests/%.c $(BUILD)/.flags
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -c $< -o $@
+	$(call show,CC,$<)$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(call show,AR,$@)$(AR) rcs $@ $^
 
 $(BUILD)/stages/%/demo: $(BUILD)/stages/%/demo.o $(LIB)
-	$(CC) $(MODEFLAGS) $^ -o $@ $(LDMODE) -lm
+	$(call show,LINK,$@)$(CC) $(MODEFLAGS) $^ -o $@ $(LDMODE) -lm
 
 # Benchmarks and tools: one program per bench/*.c and tools/*.c file.
 BENCH_LIBS = $(shell pkg-config --libs glib-2.0 2>/dev/null) -lm -ldl
@@ -127,22 +133,23 @@ $(BUILD)/tools/%: $(BUILD)/tools/%.o $(LIB)
 # A registry names every `Suite *xxx_suite(void)` defined in a stage's tests.
 $(BUILD)/tests/%/registry.c: scripts/gen_registry.sh $(ALL_TEST_SRC)
 	@mkdir -p $(@D)
-	bash scripts/gen_registry.sh $* $(if $(filter all,$*),$(ALL_TEST_SRC),$(call test_src,$*)) > $@
+	$(call show,GEN,$@)bash scripts/gen_registry.sh $* $(if $(filter all,$*),$(ALL_TEST_SRC),$(call test_src,$*)) > $@
 
 $(BUILD)/tests/%/registry.o: $(BUILD)/tests/%/registry.c
-	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -c $< -o $@
+	$(call show,CC,$<)$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -c $< -o $@
 
 .SECONDARY:
 .SECONDEXPANSION:
 $(BUILD)/tests/%/run: $$(if $$(filter all,$$*),$$(foreach s,$$(STAGES),$$(call test_obj,$$(s))),$$(call test_obj,$$*)) \
                       $(BUILD)/tests/%/registry.o $(RUNNER_OBJ) $(SUPPORT_OBJ) $(LIB)
-	$(CC) $(MODEFLAGS) $^ -o $@ $(LDMODE) $(CHECK_LIBS)
+	$(call show,LINK,$@)$(CC) $(MODEFLAGS) $^ -o $@ $(LDMODE) $(CHECK_LIBS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- entry points -----------------------------------------------------------
 run:
-	@+$(MAKE) --no-print-directory MODE=release all
+	@echo "make run: building the library, the demos and the tools ($(ccname), release)"
+	@+$(MAKE) --no-print-directory $(if $(V),,-s) MODE=release all
 	@for s in $(STAGES); do \
 	  echo; echo "==================== stage $$s ===================="; \
 	  $(BUILDROOT)/$(ccname)/release/stages/$$s/demo || exit 1; done
