@@ -170,14 +170,21 @@ test:
 	CK_EXCLUDE_TAGS="tool" $(test_runner)
 
 # The suites under memcheck: no fork (so every object is seen), no death tests.
+# Valgrind's exit status decides (99: an error or a definite leak); the last
+# line takes the number of checks from Check's summary, kept in memcheck.log.
+memcheck_log = $(dir $(test_runner))memcheck.log
 memcheck:
 	$(stage_guard)
 	$(need_check)
 	@command -v valgrind >/dev/null || { echo "Valgrind is not installed: run 'make deps'"; exit 1; }
 	@+$(MAKE) --no-print-directory MODE=debug $(test_runner)
-	CK_FORK=no CK_EXCLUDE_TAGS="misuse" valgrind --quiet --error-exitcode=99 \
+	set -o pipefail; CK_FORK=no CK_EXCLUDE_TAGS="misuse" valgrind --quiet --error-exitcode=99 \
 	  --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \
-	  $(test_runner)
+	  $(test_runner) | tee $(memcheck_log) || { rc=$$?; \
+	  echo "memcheck: failed with status $$rc (99: Valgrind found an error or a definite leak; 1: a test failed)"; \
+	  exit $$rc; }
+	@n=$$(sed -n 's/.*Checks: \([0-9]*\),.*/\1/p' $(memcheck_log)); \
+	  echo "memcheck: $${n:-?} checks under Valgrind, 0 errors, 0 definite leaks"
 
 asan:
 	$(stage_guard)
