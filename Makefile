@@ -2,7 +2,8 @@
 #
 # Builds go out of tree, to build/<compiler>/<mode>/:
 #   debug    -O2 -g, assertions on, Valgrind annotations: tests and memcheck
-#   release  -O2 -g -DNDEBUG: demos, benchmarks, the installed library
+#   release  -O2 -g -DNDEBUG: demos, benchmarks, the installed static library
+#   pic      release with -fPIC: the installed shared library
 #   asan     AddressSanitizer + UBSan
 #   cov      gcc --coverage
 #   ex-NN-x  debug with exercise NN-x's stub compiled in
@@ -43,6 +44,10 @@ INCLUDES := -Icommon $(addprefix -Istages/,$(STAGES))
 
 mode_flags_debug   := -O2
 mode_flags_release := -O2 -DNDEBUG -DSC_NO_VALGRIND
+# pic: release objects compiled with -fPIC, for the shared library only.  A
+# mode of its own, so that the static library, the demos and the benchmarks
+# keep the plain release code (no GOT indirection to measure).
+mode_flags_pic     := $(mode_flags_release) -fPIC
 mode_flags_asan    := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 mode_flags_cov     := -O0 --coverage -DSC_COVERAGE
 ex_name            := $(patsubst ex-%,%,$(filter ex-%,$(MODE)))
@@ -76,7 +81,7 @@ test_obj     = $(patsubst %.c,$(BUILD)/%.o,$(call test_src,$(1)))
 ALL_TEST_SRC := $(foreach s,$(STAGES),$(call test_src,$(s)))
 RUNNERS      := $(foreach s,$(STAGES),$(BUILD)/tests/$(s)/run) $(BUILD)/tests/all/run
 
-.PHONY: all lib demos tests benches tools run check test memcheck asan docs exercise \
+.PHONY: all lib shlib demos tests benches tools run check test memcheck asan docs exercise \
         check-exercises bench bench-quick coverage fuzz fuzz-quick clean deps \
         install install-smoke uninstall help
 .DEFAULT_GOAL := all
@@ -108,6 +113,21 @@ $(BUILD)/tests/%.o: tests/%.c $(BUILD)/.flags
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	$(call show,AR,$@)$(AR) rcs $@ $^
+
+# The shared library, from the pic objects only (make shlib switches mode).
+VERSION := 0.1.0
+SOMAJOR := $(firstword $(subst ., ,$(VERSION)))
+SHLIB   := $(BUILD)/libslabcraft.so.$(VERSION)
+ifeq ($(MODE),pic)
+shlib: $(SHLIB)
+else
+shlib:
+	@+$(MAKE) --no-print-directory MODE=pic shlib
+endif
+
+$(SHLIB): $(LIB_OBJ)
+	$(call show,LINK,$@)$(CC) -shared -Wl,-soname,libslabcraft.so.$(SOMAJOR) -Wl,--no-undefined \
+	  $^ -o $@ -lm
 
 $(BUILD)/stages/%/demo: $(BUILD)/stages/%/demo.o $(LIB)
 	$(call show,LINK,$@)$(CC) $(MODEFLAGS) $^ -o $@ $(LDMODE) -lm
@@ -236,18 +256,29 @@ check:
 	@+$(MAKE) --no-print-directory install-smoke
 	@echo "make check: every gate passed"
 
+# Installed headers, in PREFIX/include/slabcraft/: every stage's public
+# header, the common/ headers they include ("page_source.h"), and misuse.h,
+# the handler that every checked mode reports to.  install.sh refuses a
+# header that includes one not in this list.
+PUBLIC_H  = $(filter-out %_internal.h,$(wildcard $(addsuffix /*.h,$(addprefix stages/,$(STAGES)))))
+INSTALL_H = $(sort $(PUBLIC_H) common/misuse.h $(filter $(wildcard common/*.h),\
+              $(addprefix common/,$(shell sed -n 's/^.include "\(.*\)"/\1/p' $(PUBLIC_H)))))
+
 install:
 	@+$(MAKE) --no-print-directory MODE=release lib
-	@+bash scripts/install.sh "$(PREFIX)" $(BUILDROOT)/$(ccname)/release/libslabcraft.a \
-	  common/page_source.h common/misuse.h \
-	  $(filter-out %_internal.h,$(wildcard $(addsuffix /*.h,$(addprefix stages/,$(STAGES)))))
+	@+$(MAKE) --no-print-directory MODE=pic shlib
+	@+bash scripts/install.sh "$(PREFIX)" $(VERSION) $(BUILDROOT)/$(ccname)/release/libslabcraft.a \
+	  $(BUILDROOT)/$(ccname)/pic/libslabcraft.so.$(VERSION) $(INSTALL_H)
 
-# Installs into a temporary prefix and builds a program with pkg-config alone.
+# Installs into a temporary prefix, builds a program with pkg-config alone
+# against the static and the shared library, runs both, and uninstalls.
 install-smoke:
 	@+bash scripts/install_smoke.sh
 
 uninstall:
-	rm -rf "$(PREFIX)/include/slabcraft" "$(PREFIX)/lib/libslabcraft.a" "$(PREFIX)/lib/pkgconfig/slabcraft.pc"
+	rm -rf "$(DESTDIR)$(PREFIX)/include/slabcraft"
+	rm -f "$(DESTDIR)$(PREFIX)"/lib/libslabcraft.{a,so,so.$(SOMAJOR),so.$(VERSION)} \
+	  "$(DESTDIR)$(PREFIX)/lib/pkgconfig/slabcraft.pc"
 
 clean:
 	rm -rf $(BUILDROOT)
@@ -255,4 +286,4 @@ clean:
 help:
 	@echo "make run | check | test [STAGE=NN] | memcheck | asan | docs | exercise EX=NN-name |"; \
 	echo "     check-exercises | bench [STAGE=NN] | bench-quick | coverage | fuzz [FUZZ_SECONDS=N] |"; \
-	echo "     install [PREFIX=dir] | deps | clean"
+	echo "     install [PREFIX=dir] | uninstall [PREFIX=dir] | install-smoke | deps | clean"
