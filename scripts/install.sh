@@ -14,9 +14,10 @@
 # with another library's.  The headers include each other with quotes
 # ("page_source.h"), which the compiler looks up beside the including
 # header first, so they find each other there; a header that includes one
-# not in the list is an error.  Prints each file it installs.  DESTDIR, if
-# set, is prepended to every path written (for packaging) but not to the
-# prefix recorded in slabcraft.pc.
+# not in the list (by its bare name: they are installed side by side) is an
+# error.  Prints each file it installs.  DESTDIR, if set, is prepended to
+# every path written (for packaging) but not to the prefix recorded in
+# slabcraft.pc.
 set -euo pipefail
 
 if [ $# -lt 4 ]; then
@@ -36,10 +37,14 @@ real=$(basename "$shared")                      # libslabcraft.so.0.1.0
 soname=${real%.so.*}.so.${version%%.*}          # libslabcraft.so.0
 dest=${DESTDIR:-}$prefix
 
+names=" "
+for h in "$@"; do names+="$(basename "$h") "; done
 for h in "$@"; do
   while read -r inc; do
-    printf '%s\n' "$@" | grep -q "/$inc\$" ||
-      { echo "install: $h includes \"$inc\", which is not installed" >&2; exit 1; }
+    case $names in
+      *" $inc "*) ;;
+      *) echo "install: $h includes \"$inc\", which is not installed beside it" >&2; exit 1 ;;
+    esac
   done < <(sed -n 's/^#include "\(.*\)"/\1/p' "$h")
 done
 
