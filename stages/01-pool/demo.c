@@ -152,7 +152,8 @@ static void print_report(const misuse_report_t *r, void *ctx)
 
 static void show_checked(void)
 {
-    printf("3. Checked mode catches misuse (a demo handler prints instead of aborting)\n\n");
+    printf("3. Checked mode catches misuse\n\n");
+    printf("  A demo handler prints each report instead of aborting.\n\n");
     misuse_set_handler(print_report, NULL);
     pool_t p, other;
     pool_config_t cfg = {.obj_size = 32, .flags = POOL_CHECKED};
@@ -212,7 +213,8 @@ static double time_pairs(pool_t *p, size_t size)
 
 static void show_speed(void)
 {
-    printf("4. Speed: ns per alloc+free pair, hot, median of %d runs of %d pairs\n\n",
+    printf("4. Speed: ns per alloc + free pair\n\n");
+    printf("  One object at a time (hot in cache), median of %d runs of %d pairs:\n\n",
            RUNS, PAIRS);
     printf("    size    pool  malloc  pool is\n");
     size_t sizes[] = {16, 64, 256};
