@@ -198,7 +198,8 @@ memcheck:
 	$(need_check)
 	@command -v valgrind >/dev/null || { echo "Valgrind is not installed: run 'make deps'"; exit 1; }
 	@+$(MAKE) --no-print-directory MODE=debug $(test_runner)
-	set -o pipefail; CK_FORK=no CK_EXCLUDE_TAGS="misuse" valgrind --quiet --error-exitcode=99 \
+	@echo "memcheck: $(test_runner) under Valgrind (CK_FORK=no, CK_EXCLUDE_TAGS=misuse)"
+	@set -o pipefail; CK_FORK=no CK_EXCLUDE_TAGS="misuse" valgrind --quiet --error-exitcode=99 \
 	  --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \
 	  $(test_runner) | tee $(memcheck_log) || { rc=$$?; \
 	  echo "memcheck: failed with status $$rc (99: Valgrind found an error or a definite leak; 1: a test failed)"; \
