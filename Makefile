@@ -2,7 +2,8 @@
 #
 # Builds go out of tree, to build/<compiler>/<mode>/:
 #   debug    -O2 -g, assertions on, Valgrind annotations: tests and memcheck
-#   release  -O2 -g -DNDEBUG: demos, benchmarks, the installed library
+#   release  -O2 -g -DNDEBUG: demos, benchmarks, the installed static library
+#   pic      release with -fPIC: the installed shared library
 #   asan     AddressSanitizer + UBSan
 #   cov      gcc --coverage
 #   ex-NN-x  debug with exercise NN-x's stub compiled in
@@ -26,6 +27,15 @@ export BUILDROOT
 BUILD    := $(BUILDROOT)/$(ccname)/$(MODE)
 STAGES   := $(notdir $(wildcard stages/[0-9][0-9]-*))
 stage_of  = $(filter $(1)-%,$(STAGES))
+# STAGE=NN or STAGE=NN-name picks one stage for test, memcheck, asan and
+# bench: stage_dir is its directory name, empty when STAGE names no stage.
+stage_dir = $(if $(filter 1,$(words $(STAGE))),$(or $(filter $(STAGE),$(STAGES)),$(call stage_of,$(STAGE))))
+# First line of those targets' recipes: an unknown STAGE lists the stages.
+stage_guard = @$(if $(STAGE),$(if $(stage_dir),:,\
+  { echo "make $@: there is no stage '$(STAGE)'.  The stages are:"; \
+    printf '  %s\n' $(STAGES); \
+    echo "Pick one with STAGE=NN or STAGE=NN-name, or leave STAGE out for all of them."; \
+    exit 2; }),:)
 
 WARN     := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 # DWARF 4: Valgrind 3.19 cannot read the DWARF 5 that clang 14 writes by default.
@@ -34,12 +44,22 @@ INCLUDES := -Icommon $(addprefix -Istages/,$(STAGES))
 
 mode_flags_debug   := -O2
 mode_flags_release := -O2 -DNDEBUG -DSC_NO_VALGRIND
+# pic: release objects compiled with -fPIC, for the shared library only.  A
+# mode of its own, so that the static library, the demos and the benchmarks
+# keep the plain release code (no GOT indirection to measure).
+mode_flags_pic     := $(mode_flags_release) -fPIC
 mode_flags_asan    := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 mode_flags_cov     := -O0 --coverage -DSC_COVERAGE
 ex_name            := $(patsubst ex-%,%,$(filter ex-%,$(MODE)))
 ex_define          := $(if $(ex_name),-DSC_EX_$(subst -,_,$(shell echo $(ex_name) | tr a-z A-Z)) -Iexercises)
 MODEFLAGS := $(or $(mode_flags_$(MODE)),$(if $(ex_name),-O2 $(ex_define),$(error unknown MODE=$(MODE))))
 LDMODE    := $(filter -fsanitize=% --coverage,$(MODEFLAGS))
+
+# Build output: each compile or link prints one short line ("CC   pool.c");
+# V=1 prints the whole commands instead, and make -s (as `make run` uses)
+# prints neither.  Compiler errors and warnings show in every case.
+silent = $(findstring s,$(firstword -$(MAKEFLAGS)))
+show   = $(if $(V),,@$(if $(silent),,printf '  %-4s %s\n' '$(1)' '$(2)';))
 
 CFLAGS_ALL = $(BASEFLAGS) $(MODEFLAGS) $(INCLUDES) $(CFLAGS)
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
@@ -61,7 +81,7 @@ test_obj     = $(patsubst %.c,$(BUILD)/%.o,$(call test_src,$(1)))
 ALL_TEST_SRC := $(foreach s,$(STAGES),$(call test_src,$(s)))
 RUNNERS      := $(foreach s,$(STAGES),$(BUILD)/tests/$(s)/run) $(BUILD)/tests/all/run
 
-.PHONY: all lib demos tests benches tools run check test memcheck asan docs exercise \
+.PHONY: all lib shlib demos tests benches tools run check test memcheck asan docs exercise \
         check-exercises bench bench-quick coverage fuzz fuzz-quick clean deps \
         install install-smoke uninstall help
 .DEFAULT_GOAL := all
@@ -84,18 +104,33 @@ FORCE:
 
 $(BUILD)/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+	$(call show,CC,$<)$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(BUILD)/tests/%.o: tests/%.c $(BUILD)/.flags
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -c $< -o $@
+	$(call show,CC,$<)$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(call show,AR,$@)$(AR) rcs $@ $^
+
+# The shared library, from the pic objects only (make shlib switches mode).
+VERSION := 0.1.0
+SOMAJOR := $(firstword $(subst ., ,$(VERSION)))
+SHLIB   := $(BUILD)/libslabcraft.so.$(VERSION)
+ifeq ($(MODE),pic)
+shlib: $(SHLIB)
+else
+shlib:
+	@+$(MAKE) --no-print-directory MODE=pic shlib
+endif
+
+$(SHLIB): $(LIB_OBJ)
+	$(call show,LINK,$@)$(CC) -shared -Wl,-soname,libslabcraft.so.$(SOMAJOR) -Wl,--no-undefined \
+	  $^ -o $@ -lm
 
 $(BUILD)/stages/%/demo: $(BUILD)/stages/%/demo.o $(LIB)
-	$(CC) $(MODEFLAGS) $^ -o $@ $(LDMODE) -lm
+	$(call show,LINK,$@)$(CC) $(MODEFLAGS) $^ -o $@ $(LDMODE) -lm
 
 # Benchmarks and tools: one program per bench/*.c and tools/*.c file.
 BENCH_LIBS = $(shell pkg-config --libs glib-2.0 2>/dev/null) -lm -ldl
@@ -118,22 +153,23 @@ $(BUILD)/tools/%: $(BUILD)/tools/%.o $(LIB)
 # A registry names every `Suite *xxx_suite(void)` defined in a stage's tests.
 $(BUILD)/tests/%/registry.c: scripts/gen_registry.sh $(ALL_TEST_SRC)
 	@mkdir -p $(@D)
-	bash scripts/gen_registry.sh $* $(if $(filter all,$*),$(ALL_TEST_SRC),$(call test_src,$*)) > $@
+	$(call show,GEN,$@)bash scripts/gen_registry.sh $* $(if $(filter all,$*),$(ALL_TEST_SRC),$(call test_src,$*)) > $@
 
 $(BUILD)/tests/%/registry.o: $(BUILD)/tests/%/registry.c
-	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -c $< -o $@
+	$(call show,CC,$<)$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -c $< -o $@
 
 .SECONDARY:
 .SECONDEXPANSION:
 $(BUILD)/tests/%/run: $$(if $$(filter all,$$*),$$(foreach s,$$(STAGES),$$(call test_obj,$$(s))),$$(call test_obj,$$*)) \
                       $(BUILD)/tests/%/registry.o $(RUNNER_OBJ) $(SUPPORT_OBJ) $(LIB)
-	$(CC) $(MODEFLAGS) $^ -o $@ $(LDMODE) $(CHECK_LIBS)
+	$(call show,LINK,$@)$(CC) $(MODEFLAGS) $^ -o $@ $(LDMODE) $(CHECK_LIBS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- entry points -----------------------------------------------------------
 run:
-	@+$(MAKE) --no-print-directory MODE=release all
+	@echo "make run: building the library, the demos and the tools ($(ccname), release)"
+	@+$(MAKE) --no-print-directory $(if $(V),,-s) MODE=release all
 	@for s in $(STAGES); do \
 	  echo; echo "==================== stage $$s ===================="; \
 	  $(BUILDROOT)/$(ccname)/release/stages/$$s/demo || exit 1; done
@@ -144,24 +180,35 @@ deps:
 # The suites need Check; say how to get it instead of failing on check.h.
 need_check = @pkg-config --exists check 2>/dev/null || { echo "Check is not installed: run 'make deps' (or 'make check', which runs it)"; exit 1; }
 
-test_runner = $(BUILD)/tests/$(if $(STAGE),$(call stage_of,$(STAGE)),all)/run
+test_runner = $(BUILD)/tests/$(or $(stage_dir),all)/run
 
 # `make test`: every suite but the tool tests, fork mode.
 test:
+	$(stage_guard)
 	$(need_check)
 	@+$(MAKE) --no-print-directory MODE=debug $(test_runner)
 	CK_EXCLUDE_TAGS="tool" $(test_runner)
 
 # The suites under memcheck: no fork (so every object is seen), no death tests.
+# Valgrind's exit status decides (99: an error or a definite leak); the last
+# line takes the number of checks from Check's summary, kept in memcheck.log.
+memcheck_log = $(dir $(test_runner))memcheck.log
 memcheck:
+	$(stage_guard)
 	$(need_check)
 	@command -v valgrind >/dev/null || { echo "Valgrind is not installed: run 'make deps'"; exit 1; }
 	@+$(MAKE) --no-print-directory MODE=debug $(test_runner)
-	CK_FORK=no CK_EXCLUDE_TAGS="misuse" valgrind --quiet --error-exitcode=99 \
+	@echo "memcheck: $(test_runner) under Valgrind (CK_FORK=no, CK_EXCLUDE_TAGS=misuse)"
+	@set -o pipefail; CK_FORK=no CK_EXCLUDE_TAGS="misuse" valgrind --quiet --error-exitcode=99 \
 	  --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \
-	  $(test_runner)
+	  $(test_runner) | tee $(memcheck_log) || { rc=$$?; \
+	  echo "memcheck: failed with status $$rc (99: Valgrind found an error or a definite leak; 1: a test failed)"; \
+	  exit $$rc; }
+	@n=$$(sed -n 's/.*Checks: \([0-9]*\),.*/\1/p' $(memcheck_log)); \
+	  echo "memcheck: $${n:-?} checks under Valgrind, 0 errors, 0 definite leaks"
 
 asan:
+	$(stage_guard)
 	$(need_check)
 	@+$(MAKE) --no-print-directory MODE=asan $(subst /$(MODE)/,/asan/,$(test_runner))
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -187,10 +234,12 @@ fuzz-quick:
 	@+bash scripts/fuzz.sh 10
 
 bench:
-	@+bash scripts/bench.sh full "$(STAGE)"
+	$(stage_guard)
+	@+bash scripts/bench.sh full "$(stage_dir)"
 
 bench-quick:
-	@+bash scripts/bench.sh quick "$(STAGE)"
+	$(stage_guard)
+	@+bash scripts/bench.sh quick "$(stage_dir)"
 
 # `make check`: the README's test command and what CI runs.
 check:
@@ -208,18 +257,29 @@ check:
 	@+$(MAKE) --no-print-directory install-smoke
 	@echo "make check: every gate passed"
 
+# Installed headers, in PREFIX/include/slabcraft/: every stage's public
+# header, the common/ headers they include ("page_source.h"), and misuse.h,
+# the handler that every checked mode reports to.  install.sh refuses a
+# header that includes one not in this list.
+PUBLIC_H  = $(filter-out %_internal.h,$(wildcard $(addsuffix /*.h,$(addprefix stages/,$(STAGES)))))
+INSTALL_H = $(sort $(PUBLIC_H) common/misuse.h $(filter $(wildcard common/*.h),\
+              $(addprefix common/,$(shell sed -n 's/^.include "\(.*\)"/\1/p' $(PUBLIC_H)))))
+
 install:
 	@+$(MAKE) --no-print-directory MODE=release lib
-	@+bash scripts/install.sh "$(PREFIX)" $(BUILDROOT)/$(ccname)/release/libslabcraft.a \
-	  common/page_source.h common/misuse.h \
-	  $(filter-out %_internal.h,$(wildcard $(addsuffix /*.h,$(addprefix stages/,$(STAGES)))))
+	@+$(MAKE) --no-print-directory MODE=pic shlib
+	@+bash scripts/install.sh "$(PREFIX)" $(VERSION) $(BUILDROOT)/$(ccname)/release/libslabcraft.a \
+	  $(BUILDROOT)/$(ccname)/pic/libslabcraft.so.$(VERSION) $(INSTALL_H)
 
-# Installs into a temporary prefix and builds a program with pkg-config alone.
+# Installs into a temporary prefix, builds a program with pkg-config alone
+# against the static and the shared library, runs both, and uninstalls.
 install-smoke:
 	@+bash scripts/install_smoke.sh
 
 uninstall:
-	rm -rf "$(PREFIX)/include/slabcraft" "$(PREFIX)/lib/libslabcraft.a" "$(PREFIX)/lib/pkgconfig/slabcraft.pc"
+	rm -rf "$(DESTDIR)$(PREFIX)/include/slabcraft"
+	rm -f "$(DESTDIR)$(PREFIX)"/lib/libslabcraft.{a,so,so.$(SOMAJOR),so.$(VERSION)} \
+	  "$(DESTDIR)$(PREFIX)/lib/pkgconfig/slabcraft.pc"
 
 clean:
 	rm -rf $(BUILDROOT)
@@ -227,4 +287,4 @@ clean:
 help:
 	@echo "make run | check | test [STAGE=NN] | memcheck | asan | docs | exercise EX=NN-name |"; \
 	echo "     check-exercises | bench [STAGE=NN] | bench-quick | coverage | fuzz [FUZZ_SECONDS=N] |"; \
-	echo "     install [PREFIX=dir] | deps | clean"
+	echo "     install [PREFIX=dir] | uninstall [PREFIX=dir] | install-smoke | deps | clean"

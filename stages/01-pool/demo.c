@@ -17,6 +17,25 @@
 #include "misuse.h"
 #include "pool.h"
 
+/* ---- printing ------------------------------------------------------------ */
+
+/* "35,323,904 bytes (33.7 MiB)": n grouped by thousands, then from 1 KiB on
+ * in binary units.  Four static buffers: up to four calls in one printf. */
+static const char *bytes(size_t n)
+{
+    static char buf[4][64];
+    static unsigned next;
+    char d[24], *b = buf[next++ % 4], *o = b;
+    int len = snprintf(d, sizeof d, "%zu", n), unit = 0;
+    for (int i = 0; i < len; i++)
+        o += sprintf(o, "%s%c", i > 0 && (len - i) % 3 == 0 ? "," : "", d[i]);
+    double v = (double)n;
+    for (; v >= 1024; v /= 1024)
+        unit++;
+    sprintf(o, unit ? " bytes (%.1f %ciB)" : " bytes", v, " KMGTPE"[unit]);
+    return b;
+}
+
 /* ---- pictures ------------------------------------------------------------ */
 
 /* Position (1-based) of chunk c in the free list, or 0 if it is not free. */
@@ -59,11 +78,11 @@ static void draw(const char *title, const pool_t *p)
         if (b == p->carve)
             before = false;
     }
-    printf("    live %zu, capacity %zu, blocks %zu, bytes from source %zu\n\n",
-           s.live, s.capacity, s.blocks, s.bytes_from_source);
+    printf("    live %zu, capacity %zu, blocks %zu, %s from the source\n\n",
+           s.live, s.capacity, s.blocks, bytes(s.bytes_from_source));
 }
 
-/* ---- 0. the API in six lines ---------------------------------------------- */
+/* ---- 1. the API in six lines ---------------------------------------------- */
 
 struct point {
     double x, y;
@@ -71,7 +90,7 @@ struct point {
 
 static void show_usage(void)
 {
-    printf("0. The whole API in use: init, alloc, free, destroy\n\n");
+    printf("1. The whole API in use: init, alloc, free, destroy\n\n");
     // [usage]
     pool_t pool;
     pool_config_t cfg = {.obj_size = sizeof(struct point)};
@@ -88,19 +107,19 @@ static void show_usage(void)
            sizeof(struct point));
 }
 
-/* ---- 1. carving and the free list ----------------------------------------- */
+/* ---- 2. carving and the free list ----------------------------------------- */
 
 static void show_carving(void)
 {
-    printf("1. Carving a block and threading the free list\n\n");
+    printf("2. Carving a block and threading the free list\n\n");
     pool_t p;
     pool_config_t cfg = {.obj_size = 100, .block_size = 4096};
     if (pool_init(&p, &cfg) != 0)
         exit(1);
-    printf("  A pool of %zu-byte objects in %zu-byte blocks: each chunk takes %zu bytes\n"
-           "  (the size rounded up to the %zu-byte alignment); the block header and\n"
-           "  padding take %zu bytes, so one block holds %zu objects.\n\n",
-           p.obj_size, p.block_size, p.stride, p.align, p.first_offset, p.per_block);
+    printf("  A pool of %zu-byte objects in blocks of %s: each chunk\n"
+           "  takes %zu bytes (the size rounded up to the %zu-byte alignment); the block\n"
+           "  header and padding take %zu bytes, so one block holds %zu objects.\n\n",
+           p.obj_size, bytes(p.block_size), p.stride, p.align, p.first_offset, p.per_block);
     void *obj[40];
     for (int i = 0; i < 12; i++)
         obj[i] = pool_alloc(&p);
@@ -122,7 +141,7 @@ static void show_carving(void)
     printf("  pool_destroy() gives every block back to the source (here the C library).\n\n");
 }
 
-/* ---- 2. checked mode -------------------------------------------------------- */
+/* ---- 3. checked mode -------------------------------------------------------- */
 
 static void print_report(const misuse_report_t *r, void *ctx)
 {
@@ -133,7 +152,8 @@ static void print_report(const misuse_report_t *r, void *ctx)
 
 static void show_checked(void)
 {
-    printf("2. Checked mode catches misuse (a demo handler prints instead of aborting)\n\n");
+    printf("3. Checked mode catches misuse\n\n");
+    printf("  A demo handler prints each report instead of aborting.\n\n");
     misuse_set_handler(print_report, NULL);
     pool_t p, other;
     pool_config_t cfg = {.obj_size = 32, .flags = POOL_CHECKED};
@@ -158,7 +178,7 @@ static void show_checked(void)
     pool_destroy(&other);
 }
 
-/* ---- 3. speed ------------------------------------------------------------- */
+/* ---- 4. speed ------------------------------------------------------------- */
 
 enum { PAIRS = 2000000, RUNS = 5 };
 
@@ -193,7 +213,8 @@ static double time_pairs(pool_t *p, size_t size)
 
 static void show_speed(void)
 {
-    printf("3. Speed: ns per alloc+free pair, hot, median of %d runs of %d pairs\n\n",
+    printf("4. Speed: ns per alloc + free pair\n\n");
+    printf("  One object at a time (hot in cache), median of %d runs of %d pairs:\n\n",
            RUNS, PAIRS);
     printf("    size    pool  malloc  pool is\n");
     size_t sizes[] = {16, 64, 256};

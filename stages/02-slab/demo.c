@@ -17,6 +17,27 @@
 #define PAIRS 2000000    /* alloc/free pairs per timing run */
 #define RUNS 5           /* timing runs; the median is printed */
 
+/* ---- printing ------------------------------------------------------------ */
+
+/* "35,323,904 bytes (33.7 MiB)": n grouped by thousands, then from 1 KiB on
+ * in binary units.  Four static buffers: up to four calls in one printf. */
+static const char *bytes(size_t n)
+{
+    static char buf[4][64];
+    static unsigned next;
+    char d[24], *b = buf[next++ % 4], *o = b;
+    int len = snprintf(d, sizeof d, "%zu", n), unit = 0;
+    for (int i = 0; i < len; i++)
+        o += sprintf(o, "%s%c", i > 0 && (len - i) % 3 == 0 ? "," : "", d[i]);
+    double v = (double)n;
+    for (; v >= 1024; v /= 1024)
+        unit++;
+    sprintf(o, unit ? " bytes (%.1f %ciB)" : " bytes", v, " KMGTPE"[unit]);
+    return b;
+}
+
+/* ---- the workload ------------------------------------------------------- */
+
 /* A small deterministic generator, so every run does the same work. */
 static uint64_t rng_state = 0x5eed;
 static uint64_t rnd(void)
@@ -44,22 +65,35 @@ static size_t mixed_size(void)
     return 1025 + rnd() % 3072;
 }
 
+/* The chunk size of class i. */
+static size_t chunk_size(const slabs_t *s, size_t i)
+{
+    slabs_class_stats_t cs;
+    slabs_class_stats(s, i, &cs);
+    return cs.chunk_size;
+}
+
+/* ---- the sections ------------------------------------------------------- */
+
 static void show_classes(const slabs_t *s)
 {
-    printf("1. The class table with the defaults (min 16, growth 1.25, slab %zu KiB,\n"
-           "   largest class %zu): each class is the previous one x 1.25, rounded up\n"
-           "   to 16 bytes.  'worst' is the most a request can waste in its class.\n\n",
-           s->slab_size / 1024, s->max_size);
-    printf("   class  chunk  per slab  serves      worst\n");
+    size_t n = slabs_class_count(s), largest = chunk_size(s, n - 1);
+    printf("1. The class table with the default configuration\n\n");
+    printf("  Classes from %zu bytes up, each the previous one x %.2f rounded up to\n"
+           "  %zu bytes, up to %s, in slabs of %s.\n"
+           "  'worst' is the most a request can waste in its class.\n\n",
+           chunk_size(s, 0), SLABS_DEFAULT_GROWTH, SLABS_GRANULE, bytes(largest),
+           bytes(s->slab_size));
+    printf("    class  chunk  per slab  serves      worst\n");
     size_t prev = 0;
-    for (size_t i = 0; i < slabs_class_count(s); i++) {
+    for (size_t i = 0; i < n; i++) {
         slabs_class_stats_t cs;
         slabs_class_stats(s, i, &cs);
-        printf("   %5zu %6zu %9zu  %5zu-%-5zu %5.1f %%\n", i, cs.chunk_size, cs.chunks_per_slab,
+        printf("    %5zu %6zu %9zu  %5zu-%-5zu %5.1f %%\n", i, cs.chunk_size, cs.chunks_per_slab,
                prev + 1, cs.chunk_size, 100.0 * (double)(cs.chunk_size - prev - 1) / (double)cs.chunk_size);
         prev = cs.chunk_size;
     }
-    printf("   above %zu bytes: a block of its own from the page source\n\n", s->max_size);
+    printf("\n  Above %s: a block of its own from the page source.\n\n", bytes(largest));
 }
 
 /* Allocates OBJECTS mixed objects, frees a random half, prints the table. */
@@ -81,13 +115,14 @@ static void **mixed_workload(slabs_t *s)
         }
     slabs_stats_t st;
     slabs_stats(s, &st);
-    printf("2. A mixed workload: %d objects of 1 B - 4 KiB (skewed small, and 1 in 1000\n"
-           "   of 10-40 KB), then a random half of them freed.  %zu objects live,\n"
-           "   %zu bytes asked for, %zu bytes held.\n"
-           "   Freeing a random half leaves every slab about half used; its free\n"
-           "   chunks wait for the next objects of its class.  Per class (what\n"
-           "   memcached calls \"stats slabs\"):\n\n",
-           OBJECTS, st.live_objects, st.live_requested_bytes, st.bytes_from_source);
+    printf("2. A mixed workload\n\n");
+    printf("  %d objects of 1 B - 4 KiB (skewed small, and 1 in 1000 of 10-40 KB),\n"
+           "  then a random half of them freed: %zu objects live,\n"
+           "  %s asked for, %s held.\n"
+           "  Freeing a random half leaves every slab about half used; its free\n"
+           "  chunks wait for the next objects of its class.  Per class (what\n"
+           "  memcached calls \"stats slabs\"):\n\n",
+           OBJECTS, st.live_objects, bytes(st.live_requested_bytes), bytes(st.bytes_from_source));
     slabs_print_stats(s, stdout);
     size_t in_chunks = 0, asked = 0;
     for (size_t i = 0; i < slabs_class_count(s); i++) {
@@ -96,8 +131,8 @@ static void **mixed_workload(slabs_t *s)
         in_chunks += cs.used * cs.chunk_size;
         asked += cs.requested_bytes;
     }
-    printf("\n   waste = bytes inside used chunks that nobody asked for (the rounding up\n"
-           "   to the class): %.1f %% of the bytes in used chunks here.\n\n",
+    printf("\n  waste = bytes inside used chunks that nobody asked for (the rounding up\n"
+           "  to the class): %.1f %% of the bytes in used chunks here.\n\n",
            100.0 * (double)(in_chunks - asked) / (double)in_chunks);
     return objs;
 }
@@ -110,10 +145,10 @@ static void show_free_by_mask(slabs_t *s, void **objs)
     if (p == NULL)
         return;
     uintptr_t slab = (uintptr_t)p & ~(uintptr_t)(s->slab_size - 1);
-    printf("3. Free without a size: the object at %p, masked with\n"
-           "   ~(%zu - 1), gives its slab, %p.  The slab's first bytes name\n"
-           "   its pool and so its class (chunks of %zu bytes): slabs_free(s, p)\n"
-           "   needs nothing else.\n\n",
+    printf("3. Free without a size\n\n");
+    printf("  The object at %p, masked with ~(%zu - 1), gives its\n"
+           "  slab, %p.  The slab's first bytes name its pool and so its\n"
+           "  class (chunks of %zu bytes): slabs_free(s, p) needs nothing else.\n\n",
            p, s->slab_size, (void *)slab, slabs_usable_size(s, p));
 }
 
@@ -131,11 +166,14 @@ static void show_trim(slabs_t *s, void **objs)
     }
     size_t released = slabs_trim(s, 0);
     slabs_stats(s, &after);
-    printf("4. Every object freed: %zu slabs are now empty and still held (%zu bytes\n"
-           "   from the source).  Nothing goes back by itself; slabs_trim(s, 0) gives\n"
-           "   the empty slabs back: %zu bytes released, %zu bytes still held (the\n"
-           "   slab descriptors and the class tables).  memcached never does this.\n\n",
-           empty, before.bytes_from_source, released, after.bytes_from_source);
+    printf("4. Memory that goes back\n\n");
+    printf("  Every object freed: %zu slabs are now empty, and nothing goes back by\n"
+           "  itself.  slabs_trim(s, 0) gives the empty slabs back (memcached never\n"
+           "  does this):\n\n"
+           "    held before the trim  %s\n"
+           "    released              %s\n"
+           "    held after            %s: slab descriptors, class tables\n\n",
+           empty, bytes(before.bytes_from_source), bytes(released), bytes(after.bytes_from_source));
 }
 
 /* ---- timing ------------------------------------------------------------- */
@@ -188,12 +226,13 @@ static void show_timing(slabs_t *s)
     }
     qsort(ts, RUNS, sizeof *ts, cmp_double);
     qsort(tm, RUNS, sizeof *tm, cmp_double);
-    printf("5. Cost of a free + alloc pair, sizes 16 B - 1 KiB, %d objects live, median\n"
-           "   of %d runs of %d pairs (min - max):\n"
-           "     slabs   %6.1f ns  (%.1f - %.1f)\n"
-           "     malloc  %6.1f ns  (%.1f - %.1f)\n"
-           "   slabs is %.2fx the speed of malloc here (a shared 2-core machine is noisy:\n"
-           "   the benchmarks in bench/ measure this properly).\n",
+    printf("5. Speed: ns per free + alloc pair\n\n");
+    printf("  Sizes 16 B - 1 KiB, %d objects live, median of %d runs of %d pairs\n"
+           "  (min - max):\n\n"
+           "    slabs   %6.1f ns  (%.1f - %.1f)\n"
+           "    malloc  %6.1f ns  (%.1f - %.1f)\n\n"
+           "  slabs is %.2fx the speed of malloc here (a shared 2-core machine is noisy:\n"
+           "  the benchmarks in bench/ measure this properly).\n",
            WINDOW, RUNS, PAIRS, ts[RUNS / 2], ts[0], ts[RUNS - 1], tm[RUNS / 2], tm[0],
            tm[RUNS - 1], tm[RUNS / 2] / ts[RUNS / 2]);
 }
@@ -206,7 +245,7 @@ int main(void)
         fprintf(stderr, "slabs_init failed\n");
         return 1;
     }
-    printf("Stage 02: slab classes - many sizes, free without a size, memory that goes back.\n\n");
+    printf("slabcraft stage 02: slab classes, objects of any size\n\n");
     show_classes(&s);
     void **objs = mixed_workload(&s);
     if (objs == NULL) {
@@ -219,6 +258,7 @@ int main(void)
     show_timing(&s);
     size_t bad = slabs_check(&s);
     slabs_destroy(&s);
-    printf("\nslabs_check() found %zu problems; slabs_destroy() gave everything back.\n", bad);
+    printf("\n  slabs_check() at the end: %zu problems (0 = healthy); slabs_destroy()\n"
+           "  gave everything back.\n", bad);
     return bad != 0;
 }

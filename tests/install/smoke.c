@@ -1,47 +1,89 @@
 /*
  * smoke.c - the installed library, used the way a stranger would: headers
- * and link flags from `pkg-config slabcraft`, nothing from the source tree.
- * Allocates, writes, frees and reuses a few objects; exits 0 and prints one
- * line if everything holds, 1 otherwise.
+ * as <slabcraft/...> and link flags from `pkg-config slabcraft`, nothing
+ * from the source tree.  scripts/install_smoke.sh builds it against the
+ * static and against the shared library.
+ *
+ * Stage 01: allocates, writes, frees and reuses objects of a checked pool.
+ * Stage 02: objects of many sizes and one large one from a checked slabs_t,
+ * every byte read back, everything freed.  Exits 0 and prints one line if
+ * everything holds, 1 otherwise.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "misuse.h"
-#include "pool.h"
+#include <slabcraft/misuse.h>
+#include <slabcraft/pool.h>
+#include <slabcraft/slabs.h>
 
-int main(void)
+enum { N = 100 };
+
+/* Stage 01: returns the number of checks that failed. */
+static int pool_smoke(void)
 {
     pool_t pool;
     pool_config_t cfg = {.obj_size = 48, .flags = POOL_CHECKED};
-    misuse_set_handler(NULL, NULL);
-    if (pool_init(&pool, &cfg) != 0) {
-        fprintf(stderr, "install smoke: pool_init failed\n");
+    if (pool_init(&pool, &cfg) != 0)
         return 1;
-    }
-    char *obj[100];
-    for (int i = 0; i < 100; i++) {
+    char *obj[N];
+    int bad = 0;
+    for (int i = 0; i < N; i++) {
         obj[i] = pool_alloc(&pool);
-        if (obj[i] == NULL) {
-            fprintf(stderr, "install smoke: pool_alloc failed\n");
+        if (obj[i] == NULL)
             return 1;
-        }
         memset(obj[i], i, 48);
     }
-    int bad = 0;
-    for (int i = 0; i < 100; i++)
+    for (int i = 0; i < N; i++)
         bad += obj[i][0] != (char)i || obj[i][47] != (char)i;
     pool_free(&pool, obj[42]);
     bad += pool_alloc(&pool) != obj[42]; /* the freed object comes back first */
     pool_stats_t s;
     pool_stats(&pool, &s);
-    bad += s.live != 100;
+    bad += s.live != N;
     bad += pool_check(&pool) != 0;
     pool_destroy(&pool);
+    return bad;
+}
+
+/* Stage 02: returns the number of checks that failed. */
+static int slabs_smoke(void)
+{
+    slabs_t s;
+    slabs_config_t cfg = {.flags = SLABS_CHECKED};
+    if (slabs_init(&s, &cfg) != 0)
+        return 1;
+    char *obj[N];
+    size_t size[N];
+    int bad = 0;
+    for (int i = 0; i < N; i++) {
+        size[i] = i == N - 1 ? 1000000 : 1 + (size_t)i * 61; /* 1 B - 6 KB, and a large one */
+        obj[i] = slabs_alloc(&s, size[i]);
+        if (obj[i] == NULL)
+            return 1;
+        memset(obj[i], i, size[i]);
+        bad += slabs_usable_size(&s, obj[i]) < size[i];
+    }
+    for (int i = 0; i < N; i++) {
+        bad += obj[i][0] != (char)i || obj[i][size[i] - 1] != (char)i;
+        slabs_free(&s, obj[i]);
+    }
+    slabs_stats_t st;
+    slabs_stats(&s, &st);
+    bad += st.live_objects != 0;
+    bad += slabs_check(&s) != 0;
+    slabs_destroy(&s);
+    return bad;
+}
+
+int main(int argc, char **argv)
+{
+    const char *name = argc > 0 && strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : "smoke";
+    misuse_set_handler(NULL, NULL);
+    int bad = pool_smoke() + slabs_smoke();
     if (bad) {
-        fprintf(stderr, "install smoke: %d check(s) failed\n", bad);
+        fprintf(stderr, "install smoke: %s: %d check(s) failed\n", name, bad);
         return 1;
     }
-    printf("install smoke: the installed slabcraft builds, links and runs\n");
+    printf("install smoke: %s: the installed pool and slabs build, link and run\n", name);
     return 0;
 }
