@@ -40,7 +40,12 @@ stage_guard = @$(if $(STAGE),$(if $(stage_dir),:,\
 WARN     := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 # DWARF 4: Valgrind 3.19 cannot read the DWARF 5 that clang 14 writes by default.
 BASEFLAGS := -std=c11 $(WARN) -g -gdwarf-4 -MMD -MP
+# A stage sees common/ and the stages up to itself, no later ones: its
+# sources, demo and tests are compiled with inc_NN-name.  Everything else
+# (tools, benchmarks, the suites of every stage together) sees every stage.
 INCLUDES := -Icommon $(addprefix -Istages/,$(STAGES))
+stage_seen :=
+$(foreach s,$(STAGES),$(eval stage_seen += -Istages/$(s))$(eval inc_$(s) := -Icommon $(stage_seen)))
 
 mode_flags_debug   := -O2
 mode_flags_release := -O2 -DNDEBUG -DSC_NO_VALGRIND
@@ -105,6 +110,9 @@ FORCE:
 $(BUILD)/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(@D)
 	$(call show,CC,$<)$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(foreach s,$(STAGES),$(eval $(BUILD)/stages/$(s)/%.o: INCLUDES = $(inc_$(s))) \
+  $(eval $(BUILD)/tests/$(s)/%.o: INCLUDES = $(inc_$(s))))
 
 $(BUILD)/tests/%.o: tests/%.c $(BUILD)/.flags
 	@mkdir -p $(@D)

@@ -41,6 +41,9 @@ names=" "
 for h in "$@"; do names+="$(basename "$h") "; done
 for h in "$@"; do
   while read -r inc; do
+    case $inc in   # an exercise stub: only `make exercise` builds (SC_EX_*) include it
+      [0-9][0-9]-*/*.c) continue ;;
+    esac
     case $names in
       *" $inc "*) ;;
       *) echo "install: $h includes \"$inc\", which is not installed beside it" >&2; exit 1 ;;
