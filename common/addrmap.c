@@ -8,14 +8,19 @@
 #include "align.h"
 #include "debug.h"
 
-const addrmap_slot_t addrmap_empty_slot = {0, NULL};
+/* An empty map probes these: every home is 0 or 1 (hshift 63, mask 1), and
+ * both slots are empty, so a lookup ends at once, without a test for an
+ * empty map on the hot path. */
+const addrmap_slot_t addrmap_empty_slots[2] = {{0, NULL}, {0, NULL}};
 
 void addrmap_init(addrmap_t *m, size_t align, const page_source_t *source)
 {
     SC_ASSERT(align_is_pow2(align));
     memset(m, 0, sizeof *m);
-    m->slots = (addrmap_slot_t *)(uintptr_t)&addrmap_empty_slot;
-    m->shift = (unsigned)__builtin_ctzll((unsigned long long)align);
+    m->slots = (addrmap_slot_t *)(uintptr_t)addrmap_empty_slots;
+    m->mask = 1;
+    m->hshift = 63;
+    m->align_bits = (unsigned)__builtin_ctzll((unsigned long long)align);
     m->source = source;
 }
 
@@ -41,7 +46,7 @@ bool addrmap_reserve(addrmap_t *m)
     m->slots = fresh;
     m->cap = cap;
     m->mask = cap - 1;
-    m->bits = (unsigned)__builtin_ctzll((unsigned long long)cap);
+    m->hshift = 64 - (unsigned)__builtin_ctzll((unsigned long long)cap);
     for (size_t i = 0; i < old.cap; i++)
         if (old.slots[i].key != 0)
             m->slots[slot_of(m, old.slots[i].key)] = old.slots[i];
@@ -52,7 +57,8 @@ bool addrmap_reserve(addrmap_t *m)
 
 void addrmap_insert(addrmap_t *m, uintptr_t key, void *val)
 {
-    SC_ASSERT(key != 0 && (m->count + 1) * 2 <= m->cap);
+    SC_ASSERT(key != 0 && (key & (((uintptr_t)1 << m->align_bits) - 1)) == 0);
+    SC_ASSERT((m->count + 1) * 2 <= m->cap);
     size_t i = slot_of(m, key);
     SC_ASSERT(m->slots[i].key == 0);
     m->slots[i] = (addrmap_slot_t){key, val};
@@ -85,5 +91,5 @@ void addrmap_free(addrmap_t *m)
 {
     if (m->cap != 0)
         m->source->release(m->source->ctx, m->slots, m->cap * sizeof *m->slots);
-    addrmap_init(m, (size_t)1 << m->shift, m->source);
+    addrmap_init(m, (size_t)1 << m->align_bits, m->source);
 }

@@ -13,9 +13,9 @@
  * pagemap and jemalloc's radix tree solve the same problem with a radix
  * tree over the address space.)
  *
- * Algorithm: open addressing with linear probing.  Keys are block addresses
- * aligned to 2^shift; the home slot is the key without those zero bits,
- * times the 64-bit golden ratio, top bits.  The map holds at most half its
+ * Algorithm: open addressing with linear probing.  Keys are block
+ * addresses; the home slot is the top bits of the key times 2^64 divided by
+ * the golden ratio (Knuth's multiplicative hashing).  The map holds at most half its
  * slots, grows by doubling (memory from a page source, so it is counted and
  * capped like everything else), and deletes by shifting later entries back,
  * so there are no tombstones.  get is O(1) expected, a handful of
@@ -43,10 +43,10 @@ typedef struct addrmap_slot {
 /** The map.  Zero it, or call addrmap_init(), before use. */
 typedef struct addrmap {
     /* read by addrmap_get(): first, so they share a cache line */
-    addrmap_slot_t *slots;       /**< cap slots; a static empty slot while cap == 0 */
-    size_t mask;                 /**< cap - 1 (0 while cap == 0) */
-    unsigned shift;              /**< log2 of the keys' alignment: those bits are zero in every key */
-    unsigned bits;               /**< log2(cap), 0 while cap == 0 */
+    addrmap_slot_t *slots;       /**< cap slots; two static empty slots while cap == 0 */
+    size_t mask;                 /**< cap - 1 (1 while cap == 0) */
+    unsigned hshift;             /**< 64 - log2(cap): the top log2(cap) bits of a hash are its home (63 while cap == 0) */
+    unsigned align_bits;         /**< log2 of the keys' alignment: those bits are zero in every key */
     size_t cap;                  /**< slots held from the source: 0 or a power of two >= ADDRMAP_MIN */
     size_t count;                /**< keys in the map, <= cap / 2 */
     const page_source_t *source; /**< where the slots come from */
@@ -94,8 +94,8 @@ void addrmap_remove(addrmap_t *m, uintptr_t key);
  */
 void addrmap_free(addrmap_t *m);
 
-/** @brief The static empty slot an empty map points at (internal). */
-extern const addrmap_slot_t addrmap_empty_slot;
+/** @brief The two static empty slots an empty map points at (internal). */
+extern const addrmap_slot_t addrmap_empty_slots[2];
 
 /**
  * @brief The home slot of @p key.
@@ -105,8 +105,11 @@ extern const addrmap_slot_t addrmap_empty_slot;
  */
 static inline size_t addrmap_home(const addrmap_t *m, uintptr_t key)
 {
-    uint64_t h = (uint64_t)(key >> m->shift) * 0x9E3779B97F4A7C15u;
-    return m->bits ? (size_t)(h >> (64 - m->bits)) : 0;
+    /* Fibonacci hashing: the top bits of key * 2^64 / phi.  The key's zero
+     * low bits need not be shifted out: for key = k * 2^a the product is
+     * (k * G mod 2^(64-a)) * 2^a, whose top bits are those of a Fibonacci
+     * hash of k. */
+    return (size_t)(((uint64_t)key * 0x9E3779B97F4A7C15u) >> m->hshift);
 }
 
 /**

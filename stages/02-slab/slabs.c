@@ -348,7 +348,6 @@ static SLABS_COLD void *alloc_slow(slabs_t *s, slabs_class_t *c, size_t size)
         }
         void *obj = pool_alloc(&d->pool);
         if (obj != NULL) {
-            c->used++;
             note_alloc(c, d, obj, size);
             if (slab_is_full(c, d))
                 list_move(c, d, SLAB_FULL);
@@ -378,22 +377,22 @@ void *slabs_alloc(slabs_t *s, size_t size)
     if (s == NULL || size - 1 >= s->max_size) /* size 0 wraps around */
         return alloc_other(s, size);
     slabs_class_t *c = &s->classes[lookup_class(s, size)];
-    slab_t *d = list_first(c, SLAB_PARTIAL);
-    if (d == NULL || s->flags != 0 || d->pool.free_list == NULL)
+    slab_link_t *head = c->lists[SLAB_PARTIAL].next;
+    slab_t *d = slabs_slab_of_link(head);
+    if (head == &c->lists[SLAB_PARTIAL] || s->flags != 0 || d->pool.free_list == NULL)
         return alloc_slow(s, c, size);
     void *obj = pool_pop_fast(&d->pool); /* stage 01's pool_alloc(), in line */
-    c->used++;
     if (d->pool.live == c->chunks) /* full: nothing is withheld unchecked */
         list_move(c, d, SLAB_FULL);
     return obj;
 }
 // [alloc]
 
-/* After a free in slab d: d moves between lists if it must.  Last, so that
- * the common case ends without a call. */
-static inline void slab_after_free(slabs_t *s, slabs_class_t *c, slab_t *d)
+/* After a free in slab d, which is now empty or not: d moves between lists
+ * if it must.  Last, so that the common case ends without a call. */
+static inline void slab_after_free(slabs_t *s, slabs_class_t *c, slab_t *d, bool empty)
 {
-    if (d->pool.live == c->table_chunks)
+    if (empty)
         slab_became_empty(s, c, d);
     else if (d->list == SLAB_FULL)
         slab_unfull(s, c, d);
@@ -409,9 +408,8 @@ static void free_in_slab(slabs_t *s, slab_t *d, void *p, size_t i)
     slabs_class_t *c = d->klass;
     if (d->table != NULL)
         c->requested -= c->size - slabs_table_get(d->table, c, i);
-    c->used--;
     pool_free(&d->pool, p);
-    slab_after_free(s, c, d);
+    slab_after_free(s, c, d, d->pool.live == c->table_chunks);
 }
 
 /* Where p lives, trusting it (no SLABS_CHECKED). */
@@ -464,10 +462,8 @@ void slabs_free(slabs_t *s, void *p)
         return;
     }
     slab_t *d = meta;
-    slabs_class_t *c = d->klass;
     pool_push_fast(&d->pool, p);
-    c->used--;
-    slab_after_free(s, c, d);
+    slab_after_free(s, d->klass, d, d->pool.live == 0); /* no flags: no table chunks */
 }
 // [free-by-mask]
 
@@ -627,7 +623,6 @@ static void class_reset(slabs_class_t *c, uint64_t now)
         done.prev = d->link.prev;
         list_push(c, d, SLAB_EMPTY);
     }
-    c->used = 0;
     c->requested = 0;
 }
 

@@ -398,7 +398,7 @@ size_t slabs_class_count(const slabs_t *s);
 size_t slabs_class_of(const slabs_t *s, size_t size);
 
 /**
- * @brief Reads one class's counters.
+ * @brief Reads one class's counters.  O(slabs of the class).
  * @param s   the allocator
  * @param cls the class index, < slabs_class_count()
  * @param out receives the counters
@@ -408,7 +408,8 @@ size_t slabs_class_of(const slabs_t *s, size_t size);
 int slabs_class_stats(const slabs_t *s, size_t cls, slabs_class_stats_t *out);
 
 /**
- * @brief Reads the whole allocator's counters.  O(classes).
+ * @brief Reads the whole allocator's counters.  O(slabs): live objects are
+ *        counted by the slabs' pools and added up here.
  * @param s   the allocator (NULL: @p out is zeroed)
  * @param out receives the counters
  */

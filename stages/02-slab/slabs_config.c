@@ -256,7 +256,7 @@ static void class_table(const slabs_t *s, slabs_class_t *c, size_t per_block)
     c->delta_mask = (uint32_t)(((uint64_t)1 << c->delta_bits) - 1);
     if (!slabs_tracks_sizes(s))
         return; /* table_bytes and table_chunks stay 0 */
-    c->table_bytes = (per_block * c->delta_bits + 7) / 8 + SLABS_TABLE_SLACK;
+    c->table_bytes = (uint32_t)((per_block * c->delta_bits + 7) / 8 + SLABS_TABLE_SLACK);
     c->table_chunks = c->table_bytes <= SLAB_INLINE_TABLE ? 0
                     : (uint32_t)((c->table_bytes + c->size - 1) / c->size);
 }
@@ -268,9 +268,10 @@ static bool class_fill(slabs_t *s, slabs_class_t *c, size_t size, size_t prev)
     pool_t scratch;
     c->size = size;
     c->smallest = prev + 1;
-    c->align = class_layout(s, size, s->slab_size, s->flags, &scratch);
-    if (c->align == 0)
+    size_t align = class_layout(s, size, s->slab_size, s->flags, &scratch);
+    if (align == 0)
         return false;
+    c->align = (uint32_t)align;
     SC_ASSERT(scratch.stride == size);
     c->div_magic = (uint32_t)(((uint64_t)1 << 32) / size + 1);
     c->first_offset = (uint32_t)scratch.first_offset;
@@ -278,7 +279,6 @@ static bool class_fill(slabs_t *s, slabs_class_t *c, size_t size, size_t prev)
     if (c->table_chunks >= scratch.per_block)
         return false;
     c->chunks = (uint32_t)scratch.per_block;
-    c->per_slab = scratch.per_block - c->table_chunks;
     for (int l = 0; l < SLAB_LISTS; l++)
         c->lists[l].prev = c->lists[l].next = &c->lists[l];
     return true;

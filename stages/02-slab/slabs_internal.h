@@ -90,17 +90,17 @@ _Static_assert(offsetof(slab_t, pool) + offsetof(pool_t, flags) + sizeof(unsigne
                "a descriptor's hot fields share its first cache line");
 
 /** One size class.  Classes are 64-byte aligned, and the fields an
- * allocation and a free of an untracked allocator touch (the partial list's
- * sentinel, used, chunks, table_chunks) fill the first cache line exactly
- * (asserted below). */
+ * allocation and a free touch (the list sentinels, chunks, table_chunks,
+ * size, requested) share the first cache line (asserted below).  The live
+ * objects of a class are not counted here: the slabs' stage-01 pools count
+ * them, and slabs_class_stats() adds them up. */
 struct slabs_class {
     _Alignas(64) slab_link_t lists[SLAB_LISTS]; /**< sentinels of the partial, full and empty lists */
-    size_t used;           /**< live objects of this class */
     uint32_t chunks;       /**< chunks per slab, from stage 01 (per_block): table + objects */
     uint32_t table_chunks; /**< leading chunks that hold the table; 0 = it is inline or sizes are untracked */
-    /* --- the second line: tracked sizes, slow paths, statistics --- */
-    size_t size;           /**< chunk size: the largest request served; a multiple of SLABS_GRANULE */
     size_t requested;      /**< sum of the sizes asked for by live objects; kept only when sizes are tracked */
+    /* --- the second line: geometry for slow paths and statistics --- */
+    size_t size;           /**< chunk size: the largest request served; a multiple of SLABS_GRANULE */
     uint32_t div_magic;    /**< floor(2^32 / size) + 1: chunk index = offset * div_magic >> 32 */
     uint32_t delta_mask;   /**< (1 << delta_bits) - 1 */
     uint8_t delta_bits;    /**< bits per table entry (size - requested): 4, 8, 16 or 32 */
@@ -108,15 +108,17 @@ struct slabs_class {
     uint32_t first_offset; /**< offset of chunk 0 in a slab, from stage 01 */
     size_t n[SLAB_LISTS];  /**< slabs on each list */
     size_t smallest;       /**< smallest request served: previous class size + 1, or 1 */
-    size_t align;          /**< alignment of its objects: size if a power of two (and it fits), else SLABS_GRANULE */
-    size_t table_bytes;    /**< bytes of a slab's requested-size table; 0 when sizes are untracked */
-    size_t per_slab;       /**< chunks per slab for objects: chunks - table_chunks, >= 1 */
+    uint32_t align;        /**< alignment of its objects: size if a power of two (and it fits), else SLABS_GRANULE */
+    uint32_t table_bytes;  /**< bytes of a slab's requested-size table; 0 when sizes are untracked */
 };
 
-_Static_assert(offsetof(struct slabs_class, table_chunks) + sizeof(uint32_t) <= 64,
+_Static_assert(sizeof(struct slabs_class) == 128,
+               "two cache lines a class: the class of a size is one shift from the lookup");
+
+_Static_assert(offsetof(struct slabs_class, requested) + sizeof(size_t) <= 64,
                "a class's hot fields share its first cache line");
 
-_Static_assert(offsetof(slabs_t, map) + offsetof(addrmap_t, bits) + sizeof(unsigned) <= 64,
+_Static_assert(offsetof(slabs_t, map) + offsetof(addrmap_t, hshift) + sizeof(unsigned) <= 64,
                "the allocator's hot fields share one cache line");
 
 /** The header of a large object's block. */

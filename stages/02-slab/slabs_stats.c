@@ -1,27 +1,27 @@
 /*
  * slabs_stats.c - stage 02's counters and the per-class table.
  *
- * Everything here reads counters kept up to date by slabs.c: a class's
- * slabs are the lengths of its three lists, its free chunks are what those
- * slabs can hold minus what is live.  O(classes).
+ * A class's slabs are the lengths of its three lists; its live objects are
+ * the sum of its slabs' stage-01 live counts (kept by the pools, so the
+ * allocation fast path counts nothing twice); its free chunks are what
+ * those slabs can hold minus what is live.  O(slabs).
  */
 #include <errno.h>
 #include <string.h>
 
 #include "slabs_internal.h"
 
-/* Chunks stage 01's checked mode withholds in the slabs of class c: damaged
- * after they were freed, they are neither live nor free.  0 unchecked;
- * O(slabs of the class) checked. */
-static size_t class_withheld(const slabs_t *s, const slabs_class_t *c)
+/* The live objects of class c's slabs, and the chunks stage 01's checked
+ * mode withholds there (damaged after they were freed, they are neither
+ * live nor free; 0 unchecked).  O(slabs of the class). */
+static void class_count(const slabs_class_t *c, size_t *used, size_t *withheld)
 {
-    if (!(s->flags & SLABS_CHECKED))
-        return 0;
-    size_t n = 0;
+    *used = *withheld = 0;
     for (int l = 0; l < SLAB_LISTS; l++)
-        for (const slab_link_t *k = c->lists[l].next; k != &c->lists[l]; k = k->next)
-            n += slabs_slab_of_link(k)->pool.quarantined;
-    return n;
+        for (const slab_link_t *k = c->lists[l].next; k != &c->lists[l]; k = k->next) {
+            *used += slabs_slab_used(slabs_slab_of_link(k));
+            *withheld += slabs_slab_of_link(k)->pool.quarantined;
+        }
 }
 
 int slabs_class_stats(const slabs_t *s, size_t cls, slabs_class_stats_t *out)
@@ -30,11 +30,12 @@ int slabs_class_stats(const slabs_t *s, size_t cls, slabs_class_stats_t *out)
         return -EINVAL;
     const slabs_class_t *c = &s->classes[cls];
     out->chunk_size = c->size;
-    out->chunks_per_slab = c->per_slab;
+    out->chunks_per_slab = c->chunks - c->table_chunks;
     out->slabs = c->n[SLAB_PARTIAL] + c->n[SLAB_FULL] + c->n[SLAB_EMPTY];
-    out->used = c->used;
-    out->free = out->slabs * c->per_slab - c->used - class_withheld(s, c);
-    out->requested_bytes = slabs_tracks_sizes(s) ? c->requested : c->used * c->size;
+    size_t withheld;
+    class_count(c, &out->used, &withheld);
+    out->free = out->slabs * out->chunks_per_slab - out->used - withheld;
+    out->requested_bytes = slabs_tracks_sizes(s) ? c->requested : out->used * c->size;
     return 0;
 }
 
