@@ -102,6 +102,9 @@ BENCH_LIBS = $(shell pkg-config --libs glib-2.0 2>/dev/null) -lm -ldl
 BENCH_CFLAGS = $(shell pkg-config --cflags glib-2.0 2>/dev/null) -Ibench
 BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(filter-out bench/%_lib.c,$(wildcard bench/*.c)))
 TOOLS   := $(patsubst tools/%.c,$(BUILD)/tools/%,$(wildcard tools/*.c))
+# the generator they share with the tests, tests/support/rng.h (private: the
+# flags stamp, a prerequisite, must not see it)
+$(BUILD)/bench/%.o $(BUILD)/tools/%.o: private INCLUDES += -Itests/support
 benches: $(BENCHES)
 tools: $(TOOLS)
 

@@ -81,6 +81,7 @@
 #include <sys/mman.h>
 
 #include "clock.h"
+#include "rng.h"
 #include "slabs.h"
 
 #define BS_INLINE static inline __attribute__((always_inline))
@@ -333,17 +334,17 @@ static uint64_t bs_run_malloc(bs_heap_t *h, bs_job_t *j) { return bs_run(h, j, B
 static uint64_t bs_run_gslice(bs_heap_t *h, bs_job_t *j) { return bs_run(h, j, BS_GSLICE); }
 
 /* One size from the named distribution: uniform, skewed or a number. */
-static size_t bs_draw(uint64_t *seed, const char *dist, size_t fixed)
+static size_t bs_draw(rng_t *r, const char *dist, size_t fixed)
 {
     if (strcmp(dist, "uniform") == 0)
-        return 16 + bh_rand_below(seed, 1009);
+        return 16 + rng_below(r, 1009);
     if (strcmp(dist, "skewed") == 0) {
-        uint32_t band = bh_rand_below(seed, 100);
+        uint64_t band = rng_below(r, 100);
         if (band < 70)
-            return 16 + bh_rand_below(seed, 49);
+            return 16 + rng_below(r, 49);
         if (band < 95)
-            return 65 + bh_rand_below(seed, 192);
-        return 257 + bh_rand_below(seed, 768);
+            return 65 + rng_below(r, 192);
+        return 257 + rng_below(r, 768);
     }
     return fixed;
 }
@@ -358,9 +359,9 @@ static uint16_t *bs_ring_make(const char *dist)
             bh_die("size must be %zu to 65535 bytes", sizeof(size_t));
     }
     uint16_t *ring = bh_xmalloc(BS_RING * sizeof *ring);
-    uint64_t seed = 0x51ab5;
+    rng_t r = {0x51ab5};
     for (size_t i = 0; i < BS_RING; i++)
-        ring[i] = (uint16_t)bs_draw(&seed, dist, fixed);
+        ring[i] = (uint16_t)bs_draw(&r, dist, fixed);
     return ring;
 }
 
@@ -417,9 +418,9 @@ static void bs_job_prepare(bs_job_t *j)
     if (strcmp(j->pattern, "release") == 0)
         return;
     j->idx = bh_xmalloc(j->n * sizeof *j->idx);
-    uint64_t seed = 42;
+    rng_t r = {42};
     for (size_t s = 0; s < j->n; s++)
-        j->idx[s] = bh_rand_below(&seed, (uint32_t)live);
+        j->idx[s] = (uint32_t)rng_below(&r, live);
 }
 
 /* After a slabs run: the counters must match the live set, the invariants

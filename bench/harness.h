@@ -1,10 +1,10 @@
 /*
  * harness.h - what every slabcraft benchmark program shares: running itself
  * as a worker process, probing the competitors (bh_comp_t, and the general
- * ones every benchmark measures), medians, a fixed-seed generator, the
- * environment header, the SVG chart, instruction counts from callgrind, and
- * the driver's common parts (options, main, rounds of measurements, table
- * rows, CSV and the chart relative to glibc).
+ * ones every benchmark measures), medians, the environment header, the SVG
+ * chart, instruction counts from callgrind, and the driver's common parts
+ * (options, main, rounds of measurements, table rows, CSV and the chart
+ * relative to glibc).
  *
  * Method.  A benchmark program is both a driver and a worker.  The driver
  * never measures anything itself: it re-executes its own binary
@@ -159,23 +159,6 @@ static inline double bh_median(double *v, size_t n)
 {
     bh_sort(v, n);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/* splitmix64: a fixed-seed generator, so every allocator of a benchmark
- * sees the same sequence of sizes and slots. */
-static inline uint64_t bh_rand(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15u);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-    return z ^ (z >> 31);
-}
-
-/* A number in [0, n) from the generator: the high 32 bits scaled by n
- * (multiply-shift: uniform enough, no division). */
-static inline uint32_t bh_rand_below(uint64_t *state, uint32_t n)
-{
-    return (uint32_t)(((bh_rand(state) >> 32) * n) >> 32);
 }
 
 /* Parses a positive whole count (digits, or a form like 1e6); dies naming
