@@ -42,11 +42,21 @@
  *       and tcmalloc, <= 20 instructions per pair through the public API;
  *   T2  random replacement with 10^6 live: >= 3x glibc, >= 1.5x jemalloc.
  */
-#include "harness.h"
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <glib.h>
 
 #include "clock.h"
+#include "harness.h"
 #include "rng.h"
 #include "pool.h"
 

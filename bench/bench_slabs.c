@@ -74,13 +74,23 @@
  *   T4  releasing 10^6 live objects with slabs_reset / slabs_destroy at
  *       least 100x faster than freeing them one by one with glibc.
  */
-#include "harness.h"
+#define _GNU_SOURCE
 
 #include <dirent.h>
-#include <glib.h>
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
+
+#include <glib.h>
 
 #include "clock.h"
+#include "harness.h"
 #include "rng.h"
 #include "slabs.h"
 
