@@ -24,6 +24,10 @@
  *   grow       string builders: 600 ids grown by realloc from 8 B by x1.5
  *              steps to 64 B - 24 KiB, interleaved with short-lived small
  *              objects, most builders freed once done.
+ *   append     one object appended to: allocated at 16 B, grown by realloc
+ *              in random steps of 16-64 B up to 128 KiB (about 3300
+ *              reallocs), then freed.  The pattern of bench_slabs'
+ *              realloc-grow (target T3b), on a smaller scale.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -233,6 +237,17 @@ static void gen_grow(void)
     free_shuffled(done, n_done);
 }
 
+static void gen_append(void)
+{
+    enum { FIRST = 16, STEP_MIN = 16, STEP_MAX = 64, LIMIT = 128 * 1024 };
+    uint32_t id = t_alloc(FIRST);
+    while (live_size[id] < LIMIT) {
+        size_t next = live_size[id] + STEP_MIN + (size_t)below(STEP_MAX - STEP_MIN + 1);
+        t_realloc(id, next < LIMIT ? next : LIMIT);
+    }
+    t_free(id);
+}
+
 static const struct workload {
     const char *name;
     void (*gen)(void);
@@ -241,6 +256,7 @@ static const struct workload {
     {"steady", gen_steady},
     {"phases", gen_phases},
     {"grow", gen_grow},
+    {"append", gen_append},
 };
 
 int main(int argc, char **argv)
@@ -250,7 +266,7 @@ int main(int argc, char **argv)
         if (strcmp(argv[1], workloads[i].name) == 0)
             w = &workloads[i];
     if (w == NULL || argc > 3) {
-        fprintf(stderr, "usage: gen_trace requests|steady|phases|grow [SEED] > file.rep\n");
+        fprintf(stderr, "usage: gen_trace requests|steady|phases|grow|append [SEED] > file.rep\n");
         return 2;
     }
     rng.state = argc == 3 ? strtoull(argv[2], NULL, 0) : 1;
