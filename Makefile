@@ -144,7 +144,11 @@ $(BUILD)/stages/%/demo: $(BUILD)/stages/%/demo.o $(LIB)
 BENCH_LIBS = $(shell pkg-config --libs glib-2.0 2>/dev/null) -lm -ldl
 BENCH_CFLAGS = $(shell pkg-config --cflags glib-2.0 2>/dev/null) -Ibench
 BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(filter-out bench/%_lib.c,$(wildcard bench/*.c)))
+BENCH_HELPERS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard bench/*_lib.c))
 TOOLS   := $(patsubst tools/%.c,$(BUILD)/tools/%,$(wildcard tools/*.c))
+# the generator they share with the tests, tests/support/rng.h (private: the
+# flags stamp, a prerequisite, must not see it)
+$(BUILD)/bench/%.o $(BUILD)/tools/%.o: private INCLUDES += -Itests/support
 benches: $(BENCHES)
 tools: $(TOOLS)
 
@@ -152,7 +156,7 @@ $(BUILD)/bench/%.o: bench/%.c $(BUILD)/.flags
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(BENCH_CFLAGS) -DSC_BUILD_FLAGS='"$(MODEFLAGS) $(CFLAGS)"' -c $< -o $@
 
-$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_HELPERS) $(LIB)
 	$(CC) $(MODEFLAGS) $^ -o $@ $(LDMODE) $(BENCH_LIBS)
 
 $(BUILD)/tools/%: $(BUILD)/tools/%.o $(LIB)

@@ -42,11 +42,22 @@
  *       and tcmalloc, <= 20 instructions per pair through the public API;
  *   T2  random replacement with 10^6 live: >= 3x glibc, >= 1.5x jemalloc.
  */
-#include "harness.h"
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <glib.h>
 
 #include "clock.h"
+#include "harness.h"
+#include "rng.h"
 #include "pool.h"
 
 #define BP_INLINE static inline __attribute__((always_inline))
@@ -222,9 +233,9 @@ static int bp_worker(int argc, char **argv)
         j.live = strcmp(j.workload, "random-1e4") == 0 ? 10000 : 1000000;
         j.slot = bh_xmalloc(j.live * sizeof *j.slot);
         j.idx = bh_xmalloc(j.n * sizeof *j.idx);
-        uint64_t seed = 42;
+        rng_t r = {42};
         for (size_t s = 0; s < j.n; s++)
-            j.idx[s] = bh_rand_below(&seed, (uint32_t)j.live);
+            j.idx[s] = (uint32_t)rng_below(&r, j.live);
     } else if (strcmp(j.workload, "pair") != 0 && strcmp(j.workload, "batch-1000") != 0) {
         bh_die("unknown workload %s", j.workload);
     }

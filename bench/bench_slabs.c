@@ -1,8 +1,9 @@
 /*
  * bench_slabs.c - stage 02 benchmark: slab classes against the
  * general-purpose allocators (glibc, jemalloc, mimalloc, tcmalloc) and GLib's
- * GSlice, on objects of many sizes; releasing a million objects at once; and
- * space utilisation on the shipped traces (through tools/replay).
+ * GSlice, on objects of many sizes; releasing a million objects at once;
+ * growing one object by realloc; and space utilisation on the shipped
+ * traces (through tools/replay).
  *
  * Usage:
  *   bench_slabs [--quick] [--reps N] [--csv FILE] [--svg FILE]
@@ -17,7 +18,7 @@
  *       picks it with LD_PRELOAD), gslice (g_slice_alloc/g_slice_free1); for
  *       PATTERN release also slabs-reset, slabs-destroy and
  *       slabs-destroy-region.  SIZES: a size in bytes, uniform or skewed
- *       (below).  Prints one line:
+ *       (below); for realloc-grow the object's final size.  Prints one line:
  *       ns_per_op=X ops=N peak_rss_kib=K malloc=NAME [util=U]
  *       [destroy_ns_per_op=D: slabs-destroy-region, slabs_destroy() alone]
  *   bench_slabs --probe
@@ -49,7 +50,16 @@
  *               address space and gives it back with a single munmap after
  *               slabs_destroy(): with the default source (posix_memalign),
  *               every slab is a mapping of its own and slabs_destroy() makes
- *               one munmap per slab.
+ *               one munmap per slab;
+ *   realloc-grow
+ *               N times: allocate one object of 16 B and grow it by realloc
+ *               (slabs_realloc for slabs; GSlice has none) in random steps
+ *               of 16-64 B (fixed seed, drawn before the clock starts) up to
+ *               SIZES bytes, each step writing the bytes it added, as a
+ *               string builder appends; one op = one whole growth loop.  The
+ *               object is verified and freed after the clock stops.  The
+ *               driver measures it to 64 KiB (the quick run too) and to
+ *               1 MiB.
  * GSlice must be told the size at free, so the workloads keep each live
  * object's size beside its pointer, for every allocator alike.  Every new
  * object gets a word written into it (lazily mapped memory pays its page
@@ -71,16 +81,29 @@
  *       malloc at every size (every cell: each fixed size and each mix, each
  *       pattern), and for each pattern no size slower than 2x the median of
  *       slabs' own times over the sizes; U >= 0.80 on trace replay;
+ *   T3b growing one object by realloc in 16-64 B steps to 1 MiB: at most 2x
+ *       the time of glibc's realloc loop (amortised O(1) growth);
  *   T4  releasing 10^6 live objects with slabs_reset / slabs_destroy at
  *       least 100x faster than freeing them one by one with glibc.
  */
-#include "harness.h"
+#define _GNU_SOURCE
 
 #include <dirent.h>
-#include <glib.h>
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
+
+#include <glib.h>
 
 #include "clock.h"
+#include "harness.h"
+#include "rng.h"
 #include "slabs.h"
 
 #define BS_INLINE static inline __attribute__((always_inline))
@@ -182,6 +205,16 @@ BS_INLINE void bs_free(bs_heap_t *h, enum bs_kind k, void *p, size_t size)
         g_slice_free1(size, p);
 }
 
+/* realloc for the realloc-grow pattern: slabs_realloc() or realloc(); GSlice
+ * has none (bs_pick() refuses it). */
+BS_INLINE void *bs_realloc(bs_heap_t *h, enum bs_kind k, void *p, size_t size)
+{
+    void *q = k == BS_SLABS ? slabs_realloc(&h->slabs, p, size) : realloc(p, size);
+    if (q == NULL)
+        bs_fail("realloc failed");
+    return q;
+}
+
 /* The size of the i-th object of the run. */
 BS_INLINE size_t bs_size(const bs_heap_t *h, size_t i)
 {
@@ -229,6 +262,63 @@ BS_INLINE uint64_t bs_batch(bs_heap_t *h, enum bs_kind k, size_t rounds)
         bs_batch_round(h, k, r * BS_BATCH, false);
     uint64_t t = clock_now_ns() - t0;
     bs_batch_round(h, k, rounds * BS_BATCH, true);
+    return t;
+}
+
+/* realloc-grow: the object grows from BS_GROW_FIRST bytes by a random
+ * BS_GROW_STEP_MIN to BS_GROW_STEP_MAX bytes per realloc up to the limit. */
+#define BS_GROW_FIRST 16
+#define BS_GROW_STEP_MIN 16
+#define BS_GROW_STEP_MAX 64
+#define BS_GROW_LIMIT_MAX ((size_t)1 << 30) /* the largest limit a worker takes */
+
+/* The successive sizes of the growing object, drawn with a fixed seed:
+ * BS_GROW_FIRST, then one more per realloc, the last one clamped to limit
+ * (> BS_GROW_FIRST).  Returns how many (reallocs + 1) and the array in
+ * *sizes. */
+static size_t bs_grow_sizes(size_t limit, uint32_t **sizes)
+{
+    uint32_t *v = bh_xmalloc(((limit - BS_GROW_FIRST) / BS_GROW_STEP_MIN + 2) * sizeof *v);
+    rng_t r = {0x9e0};
+    size_t n = 0;
+    v[n++] = BS_GROW_FIRST;
+    while (v[n - 1] < limit) {
+        size_t next = v[n - 1] + BS_GROW_STEP_MIN + rng_below(&r, BS_GROW_STEP_MAX - BS_GROW_STEP_MIN + 1);
+        v[n++] = (uint32_t)(next < limit ? next : limit);
+    }
+    *sizes = v;
+    return n;
+}
+
+/* Byte i of the grown object: what the step that added it wrote (step 0
+ * is the first allocation).  Checked untimed after each loop. */
+static void bs_grow_verify(const unsigned char *p, const uint32_t *size, size_t sizes)
+{
+    for (size_t s = 0; s < sizes; s++)
+        for (size_t i = s ? size[s - 1] : 0; i < size[s]; i++)
+            if (p[i] != (unsigned char)s)
+                bs_fail("realloc-grow: the object lost its contents");
+}
+
+/* realloc-grow: loops times, allocate the object at size[0] bytes, realloc
+ * it through every size, each step writing the bytes it added (as a string
+ * builder appends), then (untimed) verify it and free it.  The time of the
+ * allocation and the reallocs counts. */
+BS_INLINE uint64_t bs_grow(bs_heap_t *h, enum bs_kind k, const uint32_t *size, size_t sizes, size_t loops)
+{
+    uint64_t t = 0;
+    for (size_t l = 0; l < loops; l++) {
+        uint64_t t0 = clock_now_ns();
+        unsigned char *p = bs_alloc(h, k, size[0]);
+        memset(p, 0, size[0]);
+        for (size_t s = 1; s < sizes; s++) {
+            p = bs_realloc(h, k, p, size[s]);
+            memset(p + size[s - 1], (unsigned char)s, size[s] - size[s - 1]);
+        }
+        t += clock_now_ns() - t0;
+        bs_grow_verify(p, size, sizes);
+        bs_free(h, k, p, size[sizes - 1]);
+    }
     return t;
 }
 
@@ -310,6 +400,8 @@ typedef struct bs_job {
     enum bs_release rel;  /* release: how */
     bs_live_t live;       /* random and release: the live set */
     uint32_t *idx;        /* random: the slot to replace at each step */
+    uint32_t *grow;       /* realloc-grow: the object's successive sizes */
+    size_t grow_n;        /* realloc-grow: how many (reallocs + 1) */
 } bs_job_t;
 
 /* Runs the job on allocator k; returns the timed nanoseconds. */
@@ -325,6 +417,8 @@ BS_INLINE uint64_t bs_run(bs_heap_t *h, bs_job_t *j, enum bs_kind k)
     }
     if (strcmp(j->pattern, "release") == 0)
         return bs_release(h, k, &j->live, j->rel);
+    if (strcmp(j->pattern, "realloc-grow") == 0)
+        return bs_grow(h, k, j->grow, j->grow_n, j->n);
     return bs_random(h, k, &j->live, j->idx, j->n);
 }
 
@@ -333,17 +427,17 @@ static uint64_t bs_run_malloc(bs_heap_t *h, bs_job_t *j) { return bs_run(h, j, B
 static uint64_t bs_run_gslice(bs_heap_t *h, bs_job_t *j) { return bs_run(h, j, BS_GSLICE); }
 
 /* One size from the named distribution: uniform, skewed or a number. */
-static size_t bs_draw(uint64_t *seed, const char *dist, size_t fixed)
+static size_t bs_draw(rng_t *r, const char *dist, size_t fixed)
 {
     if (strcmp(dist, "uniform") == 0)
-        return 16 + bh_rand_below(seed, 1009);
+        return 16 + rng_below(r, 1009);
     if (strcmp(dist, "skewed") == 0) {
-        uint32_t band = bh_rand_below(seed, 100);
+        uint64_t band = rng_below(r, 100);
         if (band < 70)
-            return 16 + bh_rand_below(seed, 49);
+            return 16 + rng_below(r, 49);
         if (band < 95)
-            return 65 + bh_rand_below(seed, 192);
-        return 257 + bh_rand_below(seed, 768);
+            return 65 + rng_below(r, 192);
+        return 257 + rng_below(r, 768);
     }
     return fixed;
 }
@@ -358,9 +452,9 @@ static uint16_t *bs_ring_make(const char *dist)
             bh_die("size must be %zu to 65535 bytes", sizeof(size_t));
     }
     uint16_t *ring = bh_xmalloc(BS_RING * sizeof *ring);
-    uint64_t seed = 0x51ab5;
+    rng_t r = {0x51ab5};
     for (size_t i = 0; i < BS_RING; i++)
-        ring[i] = (uint16_t)bs_draw(&seed, dist, fixed);
+        ring[i] = (uint16_t)bs_draw(&r, dist, fixed);
     return ring;
 }
 
@@ -373,6 +467,8 @@ static uint64_t (*bs_pick(bs_heap_t *h, bs_job_t *j, const char *alloc))(bs_heap
         return bs_run_malloc;
     }
     if (strcmp(alloc, "gslice") == 0) {
+        if (j->grow)
+            bh_die("gslice has no realloc: no pattern realloc-grow");
         h->kind = BS_GSLICE;
         return bs_run_gslice;
     }
@@ -407,7 +503,8 @@ static void bs_job_prepare(bs_job_t *j)
         live = 1000000;
     else if (strcmp(j->pattern, "release") == 0)
         live = j->n;
-    else if (strcmp(j->pattern, "pair") != 0 && strcmp(j->pattern, "batch-1000") != 0)
+    else if (strcmp(j->pattern, "pair") != 0 && strcmp(j->pattern, "batch-1000") != 0 &&
+             strcmp(j->pattern, "realloc-grow") != 0)
         bh_die("unknown pattern %s", j->pattern);
     if (live == 0)
         return;
@@ -417,9 +514,9 @@ static void bs_job_prepare(bs_job_t *j)
     if (strcmp(j->pattern, "release") == 0)
         return;
     j->idx = bh_xmalloc(j->n * sizeof *j->idx);
-    uint64_t seed = 42;
+    rng_t r = {42};
     for (size_t s = 0; s < j->n; s++)
-        j->idx[s] = bh_rand_below(&seed, (uint32_t)live);
+        j->idx[s] = (uint32_t)rng_below(&r, live);
 }
 
 /* After a slabs run: the counters must match the live set, the invariants
@@ -436,14 +533,26 @@ static double bs_slabs_after(bs_heap_t *h, const bs_job_t *j)
     return (double)st.live_requested_bytes / (double)st.peak_bytes_from_source;
 }
 
+/* The growing object's sizes for realloc-grow, up to LIMIT. */
+static void bs_grow_prepare(bs_job_t *j, const char *limit)
+{
+    size_t max = bh_count(limit, "limit");
+    if (max <= BS_GROW_FIRST || max > BS_GROW_LIMIT_MAX)
+        bh_die("limit must be %d to %zu bytes", BS_GROW_FIRST + 1, BS_GROW_LIMIT_MAX);
+    j->grow_n = bs_grow_sizes(max, &j->grow);
+}
+
 /* bench_slabs --worker ALLOC PATTERN SIZES N */
 static int bs_worker(int argc, char **argv)
 {
     if (argc != 6)
         bh_die("usage: bench_slabs --worker slabs|malloc|gslice|slabs-reset|slabs-destroy|slabs-destroy-region "
-               "pair|batch-1000|random-1e4|random-1e6|release uniform|skewed|SIZE N");
-    bs_heap_t h = {.ring = bs_ring_make(argv[4])};
+               "pair|batch-1000|random-1e4|random-1e6|release|realloc-grow uniform|skewed|SIZE|LIMIT N");
+    bool grow = strcmp(argv[3], "realloc-grow") == 0;
+    bs_heap_t h = {.ring = grow ? NULL : bs_ring_make(argv[4])};
     bs_job_t j = {.pattern = argv[3], .n = bh_count(argv[5], "N")};
+    if (grow)
+        bs_grow_prepare(&j, argv[4]);
     bs_job_prepare(&j);
     uint64_t (*run)(bs_heap_t *, bs_job_t *) = bs_pick(&h, &j, argv[2]);
 
@@ -495,6 +604,7 @@ enum bs_section {
     BS_MIXED,   /* uniform and skewed mixes */
     BS_SIZES,   /* one fixed size at a time */
     BS_RELEASE, /* T4 */
+    BS_GROW,    /* T3b: realloc growth; no GSlice (it has no realloc) */
 };
 
 /* One cell: a pattern on one set of sizes, measured for every competitor. */
@@ -528,6 +638,8 @@ static const bs_cell_t bs_cells[] = {
     BS_SIZE_CELLS("batch-1000", 0),
     BS_SIZE_CELLS("random-1e4", 0),
     {BS_RELEASE, "release", "uniform", 1000000, 100000},
+    {BS_GROW, "realloc-grow", "65536", 20, 3},
+    {BS_GROW, "realloc-grow", "1048576", 1, 0},
 };
 #define BS_NCELL (sizeof bs_cells / sizeof bs_cells[0])
 
@@ -576,14 +688,26 @@ typedef struct bs_state {
     char replay_note[512];   /* why there are no replay results, if there are none */
 } bs_state_t;
 
+/* Is cell c one of alloc+free pairs (a mix or a fixed size)? */
+static bool bs_speed_cell(size_t c)
+{
+    return bs_cells[c].section == BS_MIXED || bs_cells[c].section == BS_SIZES;
+}
+
 /* Does competitor i take part in cell c? */
 static bool bs_in_cell(size_t c, size_t i)
 {
-    return bs_comps[i].present && (i < BS_NSPEED || bs_cells[c].section == BS_RELEASE);
+    if (!bs_comps[i].present)
+        return false;
+    if (bs_cells[c].section == BS_GROW)
+        return i < BS_NSPEED && i != BS_GS;
+    return i < BS_NSPEED || bs_cells[c].section == BS_RELEASE;
 }
 
-/* What a worker's line must hold, and its sensible bounds. */
+/* What a worker's line must hold, and its sensible bounds: per op, or per
+ * growth loop (which takes seconds when every realloc copies). */
 static const bh_line_spec_t bs_line = {"ns_per_op", 1e-6, 1e7, "ops", 1e10};
+static const bh_line_spec_t bs_grow_line = {"ns_per_op", 1, 1e12, "ops", 1e10};
 
 /* Runs one worker; returns its ns per op, peak RSS, U and the destroy-only
  * time (NAN if the worker reports none). */
@@ -596,7 +720,8 @@ static double bs_measure(const bs_state_t *st, size_t c, size_t i, double *rss, 
     snprintf(n, sizeof n, "%zu", ops);
     char *argv[] = {(char *)st->opt.self, (char *)"--worker", (char *)comp->alloc, (char *)cell->pattern,
                     (char *)cell->sizes, n, NULL};
-    double ns = bh_measure(comp, argv, st->opt.quick ? 60 : 300, &bs_line, ops, rss, out, sizeof out);
+    const bh_line_spec_t *spec = cell->section == BS_GROW ? &bs_grow_line : &bs_line;
+    double ns = bh_measure(comp, argv, st->opt.quick ? 60 : 300, spec, ops, rss, out, sizeof out);
     *util = NAN;
     if (strstr(out, " util=") && !bh_field_number(out, "util", 1e-3, 1, util))
         bh_die("worker %s %s %s printed a bad util: \"%s\"", comp->name, cell->pattern, cell->sizes, out);
@@ -736,12 +861,53 @@ static void bs_print_release(const bs_state_t *st, size_t c)
     fflush(stdout);
 }
 
+/* "64 KiB" or "1 MiB" for n bytes, in buf. */
+static const char *bs_bytes_label(size_t n, char *buf, size_t size)
+{
+    if (n % ((size_t)1 << 20) == 0)
+        snprintf(buf, size, "%zu MiB", n >> 20);
+    else if (n % 1024 == 0)
+        snprintf(buf, size, "%zu KiB", n >> 10);
+    else
+        snprintf(buf, size, "%zu B", n);
+    return buf;
+}
+
+/* The limit of realloc-grow cell c, in buf ("1 MiB"). */
+static const char *bs_grow_label(size_t c, char *buf, size_t size)
+{
+    return bs_bytes_label(bh_count(bs_cells[c].sizes, "limit"), buf, size);
+}
+
+/* A realloc-grow cell: ms per whole growth loop, and each allocator's time
+ * as a multiple of glibc's. */
+static void bs_print_grow(const bs_state_t *st, size_t c)
+{
+    const bs_result_t *r = st->res[c];
+    uint32_t *sizes;
+    size_t reallocs = bs_grow_sizes(bh_count(bs_cells[c].sizes, "limit"), &sizes) - 1;
+    char limit[32];
+    free(sizes);
+    printf("\nrealloc growth (T3b): one object from %d B to %s by realloc, in random %d-%d B steps\n"
+           "(%zu reallocs, fixed seed), each step writing its new bytes: ms per whole loop\n"
+           "(median of %zu%s; no gslice, which has no realloc)\n", BS_GROW_FIRST,
+           bs_grow_label(c, limit, sizeof limit), BS_GROW_STEP_MIN, BS_GROW_STEP_MAX, reallocs, st->opt.reps,
+           bh_warmup_note(st->opt.quick));
+    printf("  %-10s %10s %10s %10s %13s %12s\n", "allocator", "median ms", "min ms", "max ms", "time / glibc",
+           "peak RSS KiB");
+    for (size_t i = 0; i < BS_NSPEED; i++)
+        if (r[i].ns)
+            printf("  %-10s %10.3f %10.3f %10.3f %12.1fx %12.0f\n", bs_comps[i].name, r[i].med / 1e6, r[i].lo / 1e6,
+                   r[i].hi / 1e6, r[i].med / r[BS_GLIBC].med, r[i].rss);
+    fflush(stdout);
+}
+
 /* The matrix of ratios to glibc, every speed cell at a glance. */
 static void bs_print_summary(const bs_state_t *st)
 {
     bh_summary_head(bs_comps, BS_NSPEED, 30, "pattern, sizes", "slabs ns/op");
     for (size_t c = 0; c < BS_NCELL; c++) {
-        if (!st->cell_on[c] || bs_cells[c].section == BS_RELEASE)
+        if (!st->cell_on[c] || !bs_speed_cell(c))
             continue;
         char label[64], buf[32];
         snprintf(label, sizeof label, "%s, %s", bs_cells[c].pattern,
@@ -939,7 +1105,7 @@ static void bs_target_best(const bs_state_t *st)
     double worst = INFINITY;
     size_t worst_cell = 0, slower = 0, cells = 0;
     for (size_t c = 0; c < BS_NCELL; c++) {
-        if (!st->cell_on[c] || bs_cells[c].section == BS_RELEASE)
+        if (!st->cell_on[c] || !bs_speed_cell(c))
             continue;
         size_t b = bs_best_malloc(st, c);
         double ratio = st->res[c][b].med / st->res[c][BS_SL].med;
@@ -1016,6 +1182,23 @@ static void bs_target_util_release(const bs_state_t *st)
     }
 }
 
+/* T3b: slabs' realloc growth loop against glibc's, on the last (largest)
+ * limit measured. */
+static void bs_target_grow(const bs_state_t *st)
+{
+    size_t last = BS_NCELL;
+    for (size_t c = 0; c < BS_NCELL; c++)
+        if (st->cell_on[c] && bs_cells[c].section == BS_GROW)
+            last = c;
+    if (last == BS_NCELL)
+        return;
+    char limit[32], label[96];
+    double ratio = st->res[last][BS_SL].med / st->res[last][BS_GLIBC].med;
+    snprintf(label, sizeof label, "T3b realloc growth to %s, 16-64 B steps: slabs / glibc time <= 2x",
+             bs_grow_label(last, limit, sizeof limit));
+    printf("  %-70s %6.1fx  %s\n", label, ratio, ratio <= 2 ? "MET" : "MISSED");
+}
+
 /* Each target with the measured value, MET or MISSED. */
 static void bs_print_targets(const bs_state_t *st)
 {
@@ -1026,12 +1209,17 @@ static void bs_print_targets(const bs_state_t *st)
     }
     bs_target_best(st);
     bs_target_spread(st);
+    bs_target_grow(st);
     bs_target_util_release(st);
 }
 
 /* ---- the driver: CSV and SVG ------------------------------------------------------- */
 
-static const char *const bs_section_name[] = {"mixed", "sizes", "release"};
+static const char *const bs_section_name[] = {"mixed", "sizes", "release", "grow"};
+
+/* The unit of a cell's times. */
+static const char *const bs_section_unit[] = {"ns per alloc+free pair", "ns per alloc+free pair",
+                                              "ns per object released", "ns per growth loop"};
 
 /* Every measurement as CSV: one row per cell and competitor (ns per op and
  * every sample), then the instruction counts and the replay results (ctx:
@@ -1048,7 +1236,7 @@ static void bs_write_csv(const void *ctx)
                 continue;
             fprintf(f, "%s,%s,%s,%s,\"%s\",%s,%zu,%.4f,%.4f,%.4f,%.4f,%.0f,", bs_section_name[bs_cells[c].section],
                     bs_cells[c].pattern, bs_cells[c].sizes, bs_comps[i].name, bs_comps[i].version,
-                    bs_cells[c].section == BS_RELEASE ? "ns per object released" : "ns per alloc+free pair",
+                    bs_section_unit[bs_cells[c].section],
                     st->opt.reps, r->med, r->lo, r->hi, st->res[c][BS_GLIBC].med / r->med, r->rss);
             if (!isnan(r->util))
                 fprintf(f, "%.4f", r->util);
@@ -1180,6 +1368,8 @@ static void bs_run_all(bs_state_t *st)
             bs_print_mixed_cell(st, c);
         else if (bs_cells[c].section == BS_RELEASE)
             bs_print_release(st, c);
+        else if (bs_cells[c].section == BS_GROW)
+            bs_print_grow(st, c);
         else if (bs_last_of_table(st, c))
             bs_print_sizes(st, bs_cells[c].pattern);
     }
@@ -1195,7 +1385,8 @@ static int bs_driver(int argc, char **argv)
            "(classes from 16 B by x1.25, 64 KiB slabs).  Sizes: uniform = 16 B-1 KiB, each size equally\n"
            "likely; skewed = 70 %% 16-64 B, 25 %% 65-256 B, 5 %% 257-1024 B; or one fixed size.  pair: alloc\n"
            "and free at once; batch-1000: 1000 allocations, then their frees in order; random-L: free a\n"
-           "random live object and allocate the next size in its place (L live).  Competitors interleaved.\n");
+           "random live object and allocate the next size in its place (L live).  Competitors interleaved.\n"
+           "realloc-grow (T3b): one object grown by realloc, time per whole growth loop.\n");
     bs_run_all(&st);
     bs_print_summary(&st);
     bs_count_instructions(&st);

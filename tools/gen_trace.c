@@ -3,10 +3,10 @@
  * CS:APP malloc-lab format that tools/replay reads.
  *
  * Usage: gen_trace NAME [SEED] > file.rep
- * The same name and seed always give the same file (splitmix64, integer
- * arithmetic only).  Each allocation gets a new id, as in the lab's traces;
- * a realloc keeps its id.  The header's suggested heap size is the trace's
- * peak payload.  Workloads:
+ * The same name and seed always give the same file (splitmix64 from
+ * tests/support/rng.h, integer arithmetic only).  Each allocation gets a
+ * new id, as in the lab's traces; a realloc keeps its id.  The header's
+ * suggested heap size is the trace's peak payload.  Workloads:
  *
  *   requests   per-request attributes: 160 requests, each allocating
  *              50-600 objects (half 1-32 B, 40 % 33-256 B, 9 % up to 1 KiB,
@@ -24,34 +24,38 @@
  *   grow       string builders: 600 ids grown by realloc from 8 B by x1.5
  *              steps to 64 B - 24 KiB, interleaved with short-lived small
  *              objects, most builders freed once done.
+ *   append     one object appended to: allocated at 16 B, grown by realloc
+ *              in random steps of 16-64 B up to 128 KiB (about 3300
+ *              reallocs), then freed.  The pattern of bench_slabs'
+ *              realloc-grow (target T3b), on a smaller scale.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "rng.h"
+
 /* ---- deterministic randomness ------------------------------------------- */
 
-static uint64_t rng_state;
+static rng_t rng; /* seeded from the command line */
 
-static uint64_t rnd(void)
+/* Uniform in [0, n). */
+static uint64_t below(uint64_t n)
 {
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15u);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-    return z ^ (z >> 31);
+    return rng_below(&rng, n);
 }
 
 /* Uniform in [lo, hi]. */
 static size_t between(size_t lo, size_t hi)
 {
-    return lo + (size_t)(rnd() % (hi - lo + 1));
+    return lo + (size_t)below(hi - lo + 1);
 }
 
 /* The skewed mix of small sizes. */
 static size_t skewed(void)
 {
-    uint64_t r = rnd() % 100;
+    uint64_t r = below(100);
     if (r < 50)
         return between(1, 32);
     if (r < 90)
@@ -130,7 +134,7 @@ static void t_free(uint32_t id)
 static void free_shuffled(uint32_t *ids, size_t n)
 {
     for (size_t i = n; i > 1; i--) {
-        size_t j = (size_t)(rnd() % i);
+        size_t j = (size_t)below(i);
         uint32_t t = ids[i - 1];
         ids[i - 1] = ids[j];
         ids[j] = t;
@@ -153,7 +157,7 @@ static void gen_requests(void)
         n[slot] = between(50, 600);
         for (size_t i = 0; i < n[slot]; i++) {
             ids[slot][i] = t_alloc(skewed());
-            if (rnd() % 50 == 0) /* a string that grows */
+            if (below(50) == 0) /* a string that grows */
                 t_realloc(ids[slot][i], live_size[ids[slot][i]] * 2 + 1);
         }
     }
@@ -168,8 +172,8 @@ static void gen_steady(void)
     for (size_t i = 0; i < LIVE; i++)
         ids[i] = t_alloc(skewed());
     for (size_t s = 0; s < STEPS; s++) {
-        size_t k = (size_t)(rnd() % LIVE);
-        if (rnd() % 20 == 0) {
+        size_t k = (size_t)below(LIVE);
+        if (below(20) == 0) {
             t_realloc(ids[k], skewed());
         } else {
             t_free(ids[k]);
@@ -187,7 +191,7 @@ static void gen_phases(void)
     for (size_t i = 0; i < SMALL; i++)
         small[i] = t_alloc(between(16, 64));
     for (size_t i = 0; i < SMALL; i++) { /* 90 % freed, at random */
-        if (rnd() % 10 == 0)
+        if (below(10) == 0)
             keep[kept++] = small[i];
         else
             small[gone++] = small[i];
@@ -213,12 +217,12 @@ static void gen_grow(void)
         started++;
     }
     while (started < BUILDERS + OPEN) {
-        size_t k = (size_t)(rnd() % OPEN);
+        size_t k = (size_t)below(OPEN);
         size_t now = live_size[open[k]];
         if (now < target[k]) {
             t_realloc(open[k], now + now / 2 + 1);
         } else { /* done: keep 1 in 4, start another */
-            if (rnd() % 4 == 0)
+            if (below(4) == 0)
                 done[n_done++] = open[k];
             else
                 t_free(open[k]);
@@ -226,11 +230,22 @@ static void gen_grow(void)
             target[k] = between(64, 24576);
             started++;
         }
-        if (rnd() % 3 == 0) /* a short-lived small object */
+        if (below(3) == 0) /* a short-lived small object */
             t_free(t_alloc(skewed()));
     }
     free_shuffled(open, OPEN);
     free_shuffled(done, n_done);
+}
+
+static void gen_append(void)
+{
+    enum { FIRST = 16, STEP_MIN = 16, STEP_MAX = 64, LIMIT = 128 * 1024 };
+    uint32_t id = t_alloc(FIRST);
+    while (live_size[id] < LIMIT) {
+        size_t next = live_size[id] + STEP_MIN + (size_t)below(STEP_MAX - STEP_MIN + 1);
+        t_realloc(id, next < LIMIT ? next : LIMIT);
+    }
+    t_free(id);
 }
 
 static const struct workload {
@@ -241,6 +256,7 @@ static const struct workload {
     {"steady", gen_steady},
     {"phases", gen_phases},
     {"grow", gen_grow},
+    {"append", gen_append},
 };
 
 int main(int argc, char **argv)
@@ -250,10 +266,10 @@ int main(int argc, char **argv)
         if (strcmp(argv[1], workloads[i].name) == 0)
             w = &workloads[i];
     if (w == NULL || argc > 3) {
-        fprintf(stderr, "usage: gen_trace requests|steady|phases|grow [SEED] > file.rep\n");
+        fprintf(stderr, "usage: gen_trace requests|steady|phases|grow|append [SEED] > file.rep\n");
         return 2;
     }
-    rng_state = argc == 3 ? strtoull(argv[2], NULL, 0) : 1;
+    rng.state = argc == 3 ? strtoull(argv[2], NULL, 0) : 1;
     w->gen();
     printf("%zu\n%zu\n%zu\n1\n", peak, n_ids, n_ops);
     for (size_t i = 0; i < n_ops; i++) {

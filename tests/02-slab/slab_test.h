@@ -24,25 +24,20 @@
 
 #include "failing_source.h"
 #include "paint_source.h"
+#include "require.h"
 #include "rng.h"
 #include "slabs.h"
 
-/* Asserts cond without Check's per-assertion bookkeeping: a passing
- * ck_assert writes a checkpoint to Check's log (a system call), which would
- * dominate the million-operation workloads. */
-#define ST_REQUIRE(cond, ...) \
-    do { if (!(cond)) ck_abort_msg(__VA_ARGS__); } while (0)
-
-/* Comparisons for hot loops, in the manner of ST_REQUIRE; each operand is
- * evaluated once. */
+/* Comparisons for hot loops, in the manner of REQUIRE (require.h); each
+ * operand is evaluated once. */
 #define ST_CMP(a, op, b)                                                        \
     do {                                                                        \
         uintmax_t st_a_ = (uintmax_t)(a), st_b_ = (uintmax_t)(b);               \
-        ST_REQUIRE(st_a_ op st_b_, "assertion %s %s %s failed: %ju, %ju",       \
-                   #a, #op, #b, st_a_, st_b_);                                  \
+        REQUIRE(st_a_ op st_b_, "assertion %s %s %s failed: %ju, %ju",          \
+                #a, #op, #b, st_a_, st_b_);                                     \
     } while (0)
 #define ST_EQ(a, b) ST_CMP(a, ==, b)
-#define ST_NONNULL(p) ST_REQUIRE((p) != NULL, "%s is NULL", #p)
+#define ST_NONNULL(p) REQUIRE((p) != NULL, "%s is NULL", #p)
 
 /* The alignment granule of every class size and every object. */
 #define ST_GRANULE ((size_t)alignof(max_align_t))
@@ -71,37 +66,16 @@ static inline void st_finish(void)
 
 /* ---- content stamps ------------------------------------------------------- */
 
-/* The bytes of an object stamped with seed: the top byte of a Weyl sequence
- * started from the seed, one step per byte (cheap, and no two neighbouring
- * bytes or nearby seeds agree for long). */
-#define ST_STEP 0x9E3779B97F4A7C15u
-
-static inline uint64_t st_start(uint64_t seed)
-{
-    return seed * 0xBF58476D1CE4E5B9u;
-}
-
+/* The bytes of an object stamped with seed (rng.h's stamps). */
 static inline void st_stamp(void *p, size_t n, uint64_t seed)
 {
-    unsigned char *b = p;
-    uint64_t x = st_start(seed);
-    for (size_t i = 0; i < n; i++) {
-        x += ST_STEP;
-        b[i] = (unsigned char)(x >> 56);
-    }
+    rng_stamp(p, n, seed);
 }
 
 /* Returns the first offset < n whose byte is wrong, or n if none is. */
 static inline size_t st_damage(const void *p, size_t n, uint64_t seed)
 {
-    const unsigned char *b = p;
-    uint64_t x = st_start(seed);
-    for (size_t i = 0; i < n; i++) {
-        x += ST_STEP;
-        if (b[i] != (unsigned char)(x >> 56))
-            return i;
-    }
-    return n;
+    return rng_stamp_damage(p, n, seed);
 }
 
 /* ---- the model ------------------------------------------------------------ */
@@ -154,7 +128,7 @@ static inline void st_model_free(st_model_t *m)
 /* Records a new object and stamps it. */
 static inline void st_model_add(st_model_t *m, void *p, size_t size)
 {
-    ST_REQUIRE(m->n < m->cap, "model full");
+    REQUIRE(m->n < m->cap, "model full");
     st_obj_t o = {p, size, m->next_seed++ * 0x100000001B3u};
     st_stamp(p, size, o.seed);
     m->obj[m->n++] = o;
@@ -166,8 +140,8 @@ static inline void st_model_verify_one(const st_model_t *m, size_t k)
 {
     const st_obj_t *o = &m->obj[k];
     size_t bad = st_damage(o->p, o->size, o->seed);
-    ST_REQUIRE(bad == o->size, "object %zu (%p, %zu bytes) damaged at offset %zu",
-               k, (void *)o->p, o->size, bad);
+    REQUIRE(bad == o->size, "object %zu (%p, %zu bytes) damaged at offset %zu",
+            k, (void *)o->p, o->size, bad);
 }
 
 static inline void st_model_verify_all(const st_model_t *m)
@@ -198,9 +172,9 @@ static inline void st_model_agrees(const st_model_t *m, const slabs_t *s)
 {
     slabs_stats_t st;
     slabs_stats(s, &st);
-    ST_REQUIRE(st.live_objects == m->n, "live_objects %zu, model %zu", st.live_objects, m->n);
-    ST_REQUIRE(st.live_requested_bytes == m->requested, "live_requested_bytes %zu, model %zu",
-               st.live_requested_bytes, m->requested);
+    REQUIRE(st.live_objects == m->n, "live_objects %zu, model %zu", st.live_objects, m->n);
+    REQUIRE(st.live_requested_bytes == m->requested, "live_requested_bytes %zu, model %zu",
+            st.live_requested_bytes, m->requested);
 }
 
 /* ---- a test clock ----------------------------------------------------------- */
@@ -223,14 +197,14 @@ static inline size_t st_round_up(size_t x, size_t a)
 static inline size_t st_chunk(const slabs_t *s, size_t cls)
 {
     slabs_class_stats_t cs;
-    ST_REQUIRE(slabs_class_stats(s, cls, &cs) == 0, "no class %zu", cls);
+    REQUIRE(slabs_class_stats(s, cls, &cs) == 0, "no class %zu", cls);
     return cs.chunk_size;
 }
 
 static inline slabs_class_stats_t st_cstats(const slabs_t *s, size_t cls)
 {
     slabs_class_stats_t cs;
-    ST_REQUIRE(slabs_class_stats(s, cls, &cs) == 0, "no class %zu", cls);
+    REQUIRE(slabs_class_stats(s, cls, &cs) == 0, "no class %zu", cls);
     return cs;
 }
 

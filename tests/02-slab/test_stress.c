@@ -11,7 +11,7 @@
  * again once the source recovers.
  *
  * Natively the workloads run over 10^6 operations in well under a second
- * (the hot loops use ST_REQUIRE, not ck_assert, whose bookkeeping costs a
+ * (the hot loops use REQUIRE, not ck_assert, whose bookkeeping costs a
  * system call each); under Valgrind they are halved.
  */
 #include "slab_test.h"
@@ -92,8 +92,8 @@ static st_obj_t dq_take(deque_t *d, enum order ord, rng_t *r)
 static void verify_obj(const st_obj_t *o)
 {
     size_t bad = st_damage(o->p, o->size, o->seed);
-    ST_REQUIRE(bad == o->size, "object %p (%zu bytes) damaged at offset %zu",
-               (void *)o->p, o->size, bad);
+    REQUIRE(bad == o->size, "object %p (%zu bytes) damaged at offset %zu",
+            (void *)o->p, o->size, bad);
 }
 
 static void dq_verify_all(deque_t *d)
@@ -136,12 +136,12 @@ static void do_alloc(deque_t *d, rng_t *r)
 {
     size_t size = pick_size(r);
     unsigned char *p = slabs_alloc(&st_s, size);
-    ST_REQUIRE(p != NULL, "alloc(%zu) failed with errno %d", size, errno);
+    REQUIRE(p != NULL, "alloc(%zu) failed with errno %d", size, errno);
     ST_EQ((uintptr_t)p % ST_GRANULE, 0);
     ST_CMP(slabs_usable_size(&st_s, p), >=, size);
     if (st_s.flags & SLABS_ZERO)
         for (size_t i = 0; i < size; i++)
-            ST_REQUIRE(p[i] == 0, "byte %zu of a %zu-byte SLABS_ZERO object is %#x", i, size, p[i]);
+            REQUIRE(p[i] == 0, "byte %zu of a %zu-byte SLABS_ZERO object is %#x", i, size, p[i]);
     uint64_t seed = rng_next(r);
     st_stamp(p, size, seed);
     dq_push(d, p, size, seed);
@@ -277,9 +277,9 @@ static void failed_alloc_ok(deque_t *d, size_t size)
     ST_EQ(errno, ENOMEM);
     size_t cls = slabs_class_of(&st_s, size);
     if (cls < slabs_class_count(&st_s))
-        ST_REQUIRE(st_cstats(&st_s, cls).free == 0,
-                   "alloc(%zu) failed while class %zu had %zu free chunks",
-                   size, cls, st_cstats(&st_s, cls).free);
+        REQUIRE(st_cstats(&st_s, cls).free == 0,
+                "alloc(%zu) failed while class %zu had %zu free chunks",
+                size, cls, st_cstats(&st_s, cls).free);
     ST_EQ(slabs_check(&st_s), 0);
     dq_agrees(d);
 }
@@ -322,7 +322,7 @@ START_TEST(source_fails_after_n)
         dq_init(&d, 1u << 11);
         rng_t r = {100 + n};
         size_t failures = run_failing(&d, &r, 3000);
-        ST_REQUIRE(failures > 0, "n = %zu: the source never failed", n);
+        REQUIRE(failures > 0, "n = %zu: the source never failed", n);
         ST_EQ(st_fs.acquisitions - acq, n);
         dq_verify_all(&d);
         /* recovery: every class and the large path work again */

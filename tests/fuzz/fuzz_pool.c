@@ -61,6 +61,12 @@
 #include "pool.h"
 #include "tool.h"
 
+/* A REQUIRE that fails prints what broke and aborts (fz_fail()), which
+ * libFuzzer records as a crash. */
+#define REQUIRE_FAILED(text, msg) fz_fail(__LINE__, text, msg)
+#include "require.h"
+#include "rng.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FZ_MAX_LIVE 8192      /* live objects the model tracks; more allocations are skipped */
@@ -71,7 +77,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FZ_CHECK_EVERY 16     /* operations between two pool_check() calls */
 #define FZ_MAX_OBJ 300        /* obj_size is 1..FZ_MAX_OBJ */
 
-#define FZ_REQUIRE(cond, msg) ((cond) ? (void)0 : fz_fail(__LINE__, #cond, (msg)))
 
 /* One object of the model. */
 typedef struct fz_obj {
@@ -182,7 +187,7 @@ static const fz_block_t *rec_block(const fz_recorder_t *r, uintptr_t addr)
 static void *rec_acquire(void *ctx, size_t size, size_t align)
 {
     fz_recorder_t *r = ctx;
-    FZ_REQUIRE(size == r->block_size && align == size, "pool asked for an unexpected block");
+    REQUIRE(size == r->block_size && align == size, "pool asked for an unexpected block");
     if (r->acquired == FZ_MAX_BLOCKS) {
         r->refused++;
         return NULL;
@@ -205,8 +210,8 @@ static void rec_release(void *ctx, void *addr, size_t size)
 {
     fz_recorder_t *r = ctx;
     size_t i = rec_find(r, (uintptr_t)addr);
-    FZ_REQUIRE(i < r->n && r->blocks[i].addr == (uintptr_t)addr, "release of a block never acquired");
-    FZ_REQUIRE(size == r->block_size, "release with the wrong size");
+    REQUIRE(i < r->n && r->blocks[i].addr == (uintptr_t)addr, "release of a block never acquired");
+    REQUIRE(size == r->block_size, "release with the wrong size");
     for (size_t j = i; j + 1 < r->n; j++)
         r->blocks[j] = r->blocks[j + 1];
     r->n--;
@@ -241,7 +246,7 @@ static size_t occ_locate(const void *p, size_t *granule)
 {
     uintptr_t block = (uintptr_t)p & ~(uintptr_t)(st.block_size - 1);
     const fz_block_t *b = rec_block(&st.rec, block);
-    FZ_REQUIRE(b != NULL, "object outside every block the pool holds");
+    REQUIRE(b != NULL, "object outside every block the pool holds");
     *granule = ((uintptr_t)p - block) / FZ_GRANULE;
     return b->map;
 }
@@ -252,7 +257,7 @@ static void occ_claim(const void *p)
     size_t g, m = occ_locate(p, &g);
     size_t last = g + (st.obj_size - 1) / FZ_GRANULE;
     for (size_t i = g; i <= last; i++) {
-        FZ_REQUIRE(!bit_get(st.cover[m], i), "object overlaps a live object");
+        REQUIRE(!bit_get(st.cover[m], i), "object overlaps a live object");
         bit_put(st.cover[m], i, true);
     }
     bit_put(st.start[m], g, true);
@@ -262,7 +267,7 @@ static void occ_release(const void *p)
 {
     size_t g, m = occ_locate(p, &g);
     size_t last = g + (st.obj_size - 1) / FZ_GRANULE;
-    FZ_REQUIRE(bit_get(st.start[m], g), "model lost an object");
+    REQUIRE(bit_get(st.start[m], g), "model lost an object");
     for (size_t i = g; i <= last; i++)
         bit_put(st.cover[m], i, false);
     bit_put(st.start[m], g, false);
@@ -296,11 +301,9 @@ static unsigned char fz_patterns[FZ_PATTERNS + FZ_MAX_OBJ];
 
 static void patterns_init(void)
 {
-    uint32_t x = 0x2545F491u;
-    for (size_t i = 0; i < sizeof fz_patterns; i++) {
-        x ^= x << 13, x ^= x >> 17, x ^= x << 5; /* xorshift32 */
-        fz_patterns[i] = (unsigned char)(x >> 24);
-    }
+    rng_t r = {0x2545F491u};
+    for (size_t i = 0; i < sizeof fz_patterns; i++)
+        fz_patterns[i] = (unsigned char)(rng_next(&r) >> 56);
 }
 
 static void stamp_write(fz_obj_t *o)
@@ -311,8 +314,8 @@ static void stamp_write(fz_obj_t *o)
 
 static void stamp_verify(const fz_obj_t *o)
 {
-    FZ_REQUIRE(memcmp(o->ptr, fz_patterns + o->stamp % FZ_PATTERNS, st.obj_size) == 0,
-               "a live object's contents changed");
+    REQUIRE(memcmp(o->ptr, fz_patterns + o->stamp % FZ_PATTERNS, st.obj_size) == 0,
+            "a live object's contents changed");
 }
 
 /* Squeezes the holes out of objs[]. */
@@ -367,10 +370,10 @@ static size_t objs_pick(size_t k)
 
 static void stats_equal(const pool_stats_t *a, const pool_stats_t *b)
 {
-    FZ_REQUIRE(a->live == b->live && a->peak_live == b->peak_live &&
-               a->capacity == b->capacity && a->blocks == b->blocks &&
-               a->bytes_from_source == b->bytes_from_source,
-               "the pool changed where it must not");
+    REQUIRE(a->live == b->live && a->peak_live == b->peak_live &&
+            a->capacity == b->capacity && a->blocks == b->blocks &&
+            a->bytes_from_source == b->bytes_from_source,
+            "the pool changed where it must not");
 }
 
 /* Cheap checks, after every operation. */
@@ -378,16 +381,16 @@ static void check_cheap(void)
 {
     pool_stats_t s;
     pool_stats(&st.pool, &s);
-    FZ_REQUIRE(s.live == st.n, "stats live differs from the model");
-    FZ_REQUIRE(s.peak_live >= s.live, "peak_live below live");
-    FZ_REQUIRE(s.capacity >= s.live + st.nfreed + st.quarantined, "capacity below live + free");
-    FZ_REQUIRE(s.blocks == st.rec.n, "stats blocks differs from the blocks held");
-    FZ_REQUIRE(s.bytes_from_source == s.blocks * st.block_size, "bytes_from_source != blocks * block_size");
-    FZ_REQUIRE(s.bytes_from_source == st.fs.live_bytes, "bytes_from_source differs from the source's count");
-    FZ_REQUIRE(s.blocks == 0 || (s.capacity % s.blocks == 0 && s.capacity >= s.blocks),
-               "capacity is not a whole number of chunks per block");
-    FZ_REQUIRE(!st.max_bytes || s.bytes_from_source <= st.max_bytes, "pool went past max_bytes");
-    FZ_REQUIRE(st.misuse_seen == st.misuse_expected, "misuse reported where none was made");
+    REQUIRE(s.live == st.n, "stats live differs from the model");
+    REQUIRE(s.peak_live >= s.live, "peak_live below live");
+    REQUIRE(s.capacity >= s.live + st.nfreed + st.quarantined, "capacity below live + free");
+    REQUIRE(s.blocks == st.rec.n, "stats blocks differs from the blocks held");
+    REQUIRE(s.bytes_from_source == s.blocks * st.block_size, "bytes_from_source != blocks * block_size");
+    REQUIRE(s.bytes_from_source == st.fs.live_bytes, "bytes_from_source differs from the source's count");
+    REQUIRE(s.blocks == 0 || (s.capacity % s.blocks == 0 && s.capacity >= s.blocks),
+            "capacity is not a whole number of chunks per block");
+    REQUIRE(!st.max_bytes || s.bytes_from_source <= st.max_bytes, "pool went past max_bytes");
+    REQUIRE(st.misuse_seen == st.misuse_expected, "misuse reported where none was made");
 }
 
 /* What pool_check() must count: each free object with a damaged body, down
@@ -410,7 +413,7 @@ static void check_full(bool now)
     if (!now && ++st.since_check < FZ_CHECK_EVERY)
         return;
     st.since_check = 0;
-    FZ_REQUIRE(pool_check(&st.pool) == expected_check(), "pool_check() count differs from the model");
+    REQUIRE(pool_check(&st.pool) == expected_check(), "pool_check() count differs from the model");
 }
 
 static void verify_all(void)
@@ -425,12 +428,12 @@ static void verify_all(void)
 /* An allocation that failed: it had to, and it changed nothing visible. */
 static void alloc_failed(const pool_stats_t *before, size_t failures_before, size_t refused_before)
 {
-    FZ_REQUIRE(errno == ENOMEM, "failed allocation without ENOMEM");
-    FZ_REQUIRE(st.n + st.quarantined == before->capacity, "allocation failed with fresh chunks left");
+    REQUIRE(errno == ENOMEM, "failed allocation without ENOMEM");
+    REQUIRE(st.n + st.quarantined == before->capacity, "allocation failed with fresh chunks left");
     bool capped = st.max_bytes && before->bytes_from_source + st.block_size > st.max_bytes;
     bool refused = st.fs.failures > failures_before || st.rec.refused > refused_before;
-    FZ_REQUIRE(capped || refused, "allocation failed though cap and source allowed a block");
-    FZ_REQUIRE(!(capped && refused), "the pool asked the source for a block past its cap");
+    REQUIRE(capped || refused, "allocation failed though cap and source allowed a block");
+    REQUIRE(!(capped && refused), "the pool asked the source for a block past its cap");
     pool_stats_t after;
     pool_stats(&st.pool, &after);
     stats_equal(before, &after);
@@ -440,14 +443,14 @@ static void alloc_failed(const pool_stats_t *before, size_t failures_before, siz
 /* A new object: where it may be, and what it must hold. */
 static void alloc_placed(unsigned char *p)
 {
-    FZ_REQUIRE((uintptr_t)p % st.align == 0, "object misaligned");
+    REQUIRE((uintptr_t)p % st.align == 0, "object misaligned");
     uintptr_t block = (uintptr_t)p & ~(uintptr_t)(st.block_size - 1);
-    FZ_REQUIRE((uintptr_t)p >= block + sizeof(pool_block_t), "object overlaps its block's header");
-    FZ_REQUIRE((uintptr_t)p + st.obj_size <= block + st.block_size, "object runs past its block");
+    REQUIRE((uintptr_t)p >= block + sizeof(pool_block_t), "object overlaps its block's header");
+    REQUIRE((uintptr_t)p + st.obj_size <= block + st.block_size, "object runs past its block");
     occ_claim(p);
     static const unsigned char zeros[FZ_MAX_OBJ];
     if (st.flags & POOL_ZERO)
-        FZ_REQUIRE(memcmp(p, zeros, st.obj_size) == 0, "POOL_ZERO object not zeroed");
+        REQUIRE(memcmp(p, zeros, st.obj_size) == 0, "POOL_ZERO object not zeroed");
 }
 
 /* What pool_alloc() must do with the free list: pop objects, reporting and
@@ -484,17 +487,17 @@ static void op_alloc(void)
     errno = 0;
     unsigned char *p = pool_alloc(&st.pool);
     if (st.misuse_expected != reports)
-        FZ_REQUIRE(st.misuse_seen == st.misuse_expected && strcmp(st.misuse_kind, "use-after-free") == 0,
-                   "damage to a freed object not reported as use-after-free");
+        REQUIRE(st.misuse_seen == st.misuse_expected && strcmp(st.misuse_kind, "use-after-free") == 0,
+                "damage to a freed object not reported as use-after-free");
     if (p == NULL) {
-        FZ_REQUIRE(expect == NULL, "allocation failed with free objects in the pool");
+        REQUIRE(expect == NULL, "allocation failed with free objects in the pool");
         alloc_failed(&before, failures, refused);
         return;
     }
-    FZ_REQUIRE(expect == NULL || p == expect, "not the most recently freed intact object (LIFO)");
+    REQUIRE(expect == NULL || p == expect, "not the most recently freed intact object (LIFO)");
     if (st.rec.acquired != acquired) {
-        FZ_REQUIRE(st.rec.acquired == acquired + 1, "several blocks for one object");
-        FZ_REQUIRE(st.n + st.quarantined == before.capacity, "new block acquired while fresh chunks were left");
+        REQUIRE(st.rec.acquired == acquired + 1, "several blocks for one object");
+        REQUIRE(st.n + st.quarantined == before.capacity, "new block acquired while fresh chunks were left");
     }
     alloc_placed(p);
     fz_obj_t o = {p, 0, false};
@@ -511,8 +514,8 @@ static void misuse_expect(void *bad, const char *kind)
     pool_stats(&st.pool, &before);
     st.misuse_expected++;
     pool_free(&st.pool, bad);
-    FZ_REQUIRE(st.misuse_seen == st.misuse_expected, "misuse not reported");
-    FZ_REQUIRE(strcmp(st.misuse_kind, kind) == 0, "misuse reported as the wrong kind");
+    REQUIRE(st.misuse_seen == st.misuse_expected, "misuse not reported");
+    REQUIRE(strcmp(st.misuse_kind, kind) == 0, "misuse reported as the wrong kind");
     pool_stats(&st.pool, &after);
     stats_equal(&before, &after);
     check_full(true);
@@ -573,10 +576,10 @@ static void op_reset(void)
     pool_stats(&st.pool, &before);
     pool_reset(&st.pool);
     pool_stats(&st.pool, &after);
-    FZ_REQUIRE(after.live == 0, "live objects after reset");
-    FZ_REQUIRE(after.blocks == before.blocks && after.capacity == before.capacity &&
-               after.bytes_from_source == before.bytes_from_source, "reset changed the blocks");
-    FZ_REQUIRE(after.peak_live == before.peak_live, "reset changed peak_live");
+    REQUIRE(after.live == 0, "live objects after reset");
+    REQUIRE(after.blocks == before.blocks && after.capacity == before.capacity &&
+            after.bytes_from_source == before.bytes_from_source, "reset changed the blocks");
+    REQUIRE(after.peak_live == before.peak_live, "reset changed peak_live");
     for (size_t i = st.head; i < st.len; i++)
         if (st.objs[i].ptr != NULL)
             occ_release(st.objs[i].ptr);
@@ -602,9 +605,9 @@ static void *foreign_object(void)
     if (st.other_obj == NULL) {
         pool_config_t cfg = {.obj_size = st.obj_size, .align = st.align,
                              .block_size = st.block_size, .flags = POOL_CHECKED};
-        FZ_REQUIRE(pool_init(&st.other, &cfg) == 0, "second pool refused its config");
+        REQUIRE(pool_init(&st.other, &cfg) == 0, "second pool refused its config");
         st.other_obj = pool_alloc(&st.other);
-        FZ_REQUIRE(st.other_obj != NULL, "second pool could not allocate");
+        REQUIRE(st.other_obj != NULL, "second pool could not allocate");
     }
     return st.other_obj;
 }
@@ -738,11 +741,11 @@ static size_t expected_stride(void)
 static size_t probe_block_size(const pool_config_t *cfg)
 {
     pool_t probe;
-    FZ_REQUIRE(pool_init(&probe, cfg) == 0, "pool_init refused a valid config");
+    REQUIRE(pool_init(&probe, cfg) == 0, "pool_init refused a valid config");
     size_t bs = probe.block_size;
     pool_destroy(&probe);
-    FZ_REQUIRE(bs >= 4096 && bs <= FZ_MAX_BLOCK && (bs & (bs - 1)) == 0,
-               "block size not a power of two in [4096, 64 KiB]");
+    REQUIRE(bs >= 4096 && bs <= FZ_MAX_BLOCK && (bs & (bs - 1)) == 0,
+            "block size not a power of two in [4096, 64 KiB]");
     return bs;
 }
 
@@ -768,9 +771,9 @@ static void setup(fz_input_t *in)
         st.fs.byte_limit = (1 + (size_t)(limit - 1) % 8) * st.block_size;
     rec_init(&st.rec, &st.fs.base, st.block_size);
     cfg.source = &st.rec.base;
-    FZ_REQUIRE(pool_init(&st.pool, &cfg) == 0, "pool_init refused a valid config");
-    FZ_REQUIRE(st.fs.acquisitions == 0, "pool_init acquired memory");
-    FZ_REQUIRE(st.pool.stride == st.stride, "stride differs from pool.h's definition");
+    REQUIRE(pool_init(&st.pool, &cfg) == 0, "pool_init refused a valid config");
+    REQUIRE(st.fs.acquisitions == 0, "pool_init acquired memory");
+    REQUIRE(st.pool.stride == st.stride, "stride differs from pool.h's definition");
     misuse_set_handler(fz_on_misuse, NULL);
 }
 
@@ -779,11 +782,11 @@ static void teardown(void)
     verify_all();
     check_full(true);
     pool_destroy(&st.pool);
-    FZ_REQUIRE(st.rec.n == 0, "blocks still held after pool_destroy");
-    FZ_REQUIRE(st.fs.live_bytes == 0 && st.fs.live_acquisitions == 0, "bytes not returned by pool_destroy");
+    REQUIRE(st.rec.n == 0, "blocks still held after pool_destroy");
+    REQUIRE(st.fs.live_bytes == 0 && st.fs.live_acquisitions == 0, "bytes not returned by pool_destroy");
     if (st.other_obj) {
         pool_free(&st.other, st.other_obj);
-        FZ_REQUIRE(pool_check(&st.other) == 0, "the second pool is broken");
+        REQUIRE(pool_check(&st.other) == 0, "the second pool is broken");
         pool_destroy(&st.other);
     }
     misuse_set_handler(NULL, NULL);

@@ -54,12 +54,17 @@
 #include "misuse.h"
 #include "slabs.h"
 
+/* A REQUIRE that fails prints what broke and aborts (fz_fail()), which
+ * libFuzzer records as a crash. */
+#define REQUIRE_FAILED(text, msg) fz_fail(__LINE__, text, msg)
+#include "require.h"
+#include "rng.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FZ_MAX_LIVE 4096   /* objects the model tracks; more allocs are skipped */
 #define FZ_CHECK_EVERY 32  /* operations between two slabs_check() calls */
 
-#define FZ_REQUIRE(cond, msg) ((cond) ? (void)0 : fz_fail(__LINE__, #cond, (msg)))
 
 /* One live object of the model. */
 typedef struct fz_obj {
@@ -111,35 +116,12 @@ static void fz_on_misuse(const misuse_report_t *r, void *ctx)
     st.misuse_kind = r->kind;
 }
 
-/* ---- stamps -------------------------------------------------------------- */
-
-/* Byte i of stamp seed: the top byte of a Weyl sequence started from it. */
-static void stamp(unsigned char *p, size_t n, uint64_t seed)
-{
-    uint64_t x = seed * 0xBF58476D1CE4E5B9u;
-    for (size_t i = 0; i < n; i++) {
-        x += 0x9E3779B97F4A7C15u;
-        p[i] = (unsigned char)(x >> 56);
-    }
-}
-
-static bool stamp_intact(const unsigned char *p, size_t n, uint64_t seed)
-{
-    uint64_t x = seed * 0xBF58476D1CE4E5B9u;
-    for (size_t i = 0; i < n; i++) {
-        x += 0x9E3779B97F4A7C15u;
-        if (p[i] != (unsigned char)(x >> 56))
-            return false;
-    }
-    return true;
-}
-
 /* ---- the model ----------------------------------------------------------- */
 
 static void verify(size_t k)
 {
-    FZ_REQUIRE(stamp_intact(st.objs[k].ptr, st.objs[k].size, st.objs[k].stamp),
-               "a live object lost its content");
+    REQUIRE(rng_stamp_damage(st.objs[k].ptr, st.objs[k].size, st.objs[k].stamp) == st.objs[k].size,
+            "a live object lost its content");
 }
 
 static void verify_all(void)
@@ -157,7 +139,7 @@ static size_t counted(size_t size)
     if ((st.cfg.flags & (SLABS_ZERO | SLABS_CHECKED | SLABS_STATS)) || cls == slabs_class_count(&st.s))
         return size;
     slabs_class_stats_t cs;
-    FZ_REQUIRE(slabs_class_stats(&st.s, cls, &cs) == 0, "class_stats failed");
+    REQUIRE(slabs_class_stats(&st.s, cls, &cs) == 0, "class_stats failed");
     return cs.chunk_size;
 }
 
@@ -166,28 +148,28 @@ static void agree(void)
 {
     slabs_stats_t ss;
     slabs_stats(&st.s, &ss);
-    FZ_REQUIRE(ss.live_objects == st.n, "live_objects differs from the model");
-    FZ_REQUIRE(ss.live_requested_bytes == st.requested, "live_requested_bytes differs");
-    FZ_REQUIRE(ss.bytes_from_source == st.fs.live_bytes, "bytes_from_source differs from the source");
-    FZ_REQUIRE(ss.peak_bytes_from_source >= ss.bytes_from_source, "peak below current");
+    REQUIRE(ss.live_objects == st.n, "live_objects differs from the model");
+    REQUIRE(ss.live_requested_bytes == st.requested, "live_requested_bytes differs");
+    REQUIRE(ss.bytes_from_source == st.fs.live_bytes, "bytes_from_source differs from the source");
+    REQUIRE(ss.peak_bytes_from_source >= ss.bytes_from_source, "peak below current");
     if (st.cfg.max_bytes)
-        FZ_REQUIRE(ss.bytes_from_source <= st.cfg.max_bytes, "max_bytes exceeded");
+        REQUIRE(ss.bytes_from_source <= st.cfg.max_bytes, "max_bytes exceeded");
 }
 
 static void check(void)
 {
-    FZ_REQUIRE(slabs_check(&st.s) == 0, "slabs_check() found a problem");
+    REQUIRE(slabs_check(&st.s) == 0, "slabs_check() found a problem");
 }
 
 /* A failed allocation of size: ENOMEM, and nothing fitting was free. */
 static void failed_ok(size_t size)
 {
-    FZ_REQUIRE(errno == ENOMEM, "allocation failed without ENOMEM");
+    REQUIRE(errno == ENOMEM, "allocation failed without ENOMEM");
     size_t cls = slabs_class_of(&st.s, size);
     if (cls < slabs_class_count(&st.s)) {
         slabs_class_stats_t cs;
-        FZ_REQUIRE(slabs_class_stats(&st.s, cls, &cs) == 0, "class_stats failed");
-        FZ_REQUIRE(cs.free == 0, "allocation failed while its class had a free chunk");
+        REQUIRE(slabs_class_stats(&st.s, cls, &cs) == 0, "class_stats failed");
+        REQUIRE(cs.free == 0, "allocation failed while its class had a free chunk");
     }
     check();
 }
@@ -195,11 +177,11 @@ static void failed_ok(size_t size)
 /* Checks a new object of size at p. */
 static void accept_new(const unsigned char *p, size_t size)
 {
-    FZ_REQUIRE(((uintptr_t)p & (alignof(max_align_t) - 1)) == 0, "misaligned object");
-    FZ_REQUIRE(slabs_usable_size(&st.s, p) >= size, "usable size below request");
+    REQUIRE(((uintptr_t)p & (alignof(max_align_t) - 1)) == 0, "misaligned object");
+    REQUIRE(slabs_usable_size(&st.s, p) >= size, "usable size below request");
     if (st.cfg.flags & SLABS_ZERO)
         for (size_t i = 0; i < size; i++)
-            FZ_REQUIRE(p[i] == 0, "SLABS_ZERO object not zeroed");
+            REQUIRE(p[i] == 0, "SLABS_ZERO object not zeroed");
 }
 
 static void do_alloc(size_t size)
@@ -214,7 +196,7 @@ static void do_alloc(size_t size)
     }
     accept_new(p, size);
     fz_obj_t o = {p, size, ++st.next_stamp};
-    stamp(p, size, o.stamp);
+    rng_stamp(p, size, o.stamp);
     st.objs[st.n++] = o;
     st.requested += counted(size);
 }
@@ -241,23 +223,23 @@ static void do_realloc(size_t k, size_t size)
         return;
     }
     size_t keep = o->size < size ? o->size : size;
-    FZ_REQUIRE(stamp_intact(q, keep, o->stamp), "realloc lost the content");
-    FZ_REQUIRE(slabs_usable_size(&st.s, q) >= size, "usable size below request after realloc");
+    REQUIRE(rng_stamp_damage(q, keep, o->stamp) == keep, "realloc lost the content");
+    REQUIRE(slabs_usable_size(&st.s, q) >= size, "usable size below request after realloc");
     if (st.cfg.flags & SLABS_ZERO)
         for (size_t i = keep; i < size; i++)
-            FZ_REQUIRE(q[i] == 0, "SLABS_ZERO realloc did not zero the new bytes");
+            REQUIRE(q[i] == 0, "SLABS_ZERO realloc did not zero the new bytes");
     st.requested += counted(size) - counted(o->size);
     o->ptr = q;
     o->size = size;
     o->stamp = ++st.next_stamp;
-    stamp(q, size, o->stamp);
+    rng_stamp(q, size, o->stamp);
 }
 
 /* After a trim that reported released bytes, starting from before. */
 static void trimmed(size_t released, size_t before)
 {
-    FZ_REQUIRE(st.fs.live_bytes + released == before, "trim's count differs from the source");
-    FZ_REQUIRE(released % st.s.slab_size == 0, "trim released part of a slab");
+    REQUIRE(st.fs.live_bytes + released == before, "trim's count differs from the source");
+    REQUIRE(released % st.s.slab_size == 0, "trim released part of a slab");
     check();
 }
 
@@ -269,8 +251,8 @@ static void do_reset(void)
     slabs_reset(&st.s);
     st.n = 0;
     st.requested = 0;
-    FZ_REQUIRE(st.fs.live_bytes + ss.large_bytes == bytes,
-               "reset must give back the large objects and nothing else");
+    REQUIRE(st.fs.live_bytes + ss.large_bytes == bytes,
+            "reset must give back the large objects and nothing else");
     check();
 }
 
@@ -297,10 +279,10 @@ static void do_misuse(size_t k, unsigned how)
     size_t seen = st.misuse_seen;
     slabs_free(&st.s, bad);
     st.misuse_expected++;
-    FZ_REQUIRE(st.misuse_seen == seen + 1, "misuse not reported exactly once");
-    FZ_REQUIRE(strcmp(st.misuse_kind, want) == 0, "misuse reported with the wrong kind");
+    REQUIRE(st.misuse_seen == seen + 1, "misuse not reported exactly once");
+    REQUIRE(strcmp(st.misuse_kind, want) == 0, "misuse reported with the wrong kind");
     slabs_stats(&st.s, &after);
-    FZ_REQUIRE(memcmp(&before, &after, sizeof before) == 0, "misuse changed the allocator");
+    REQUIRE(memcmp(&before, &after, sizeof before) == 0, "misuse changed the allocator");
     check();
 }
 
@@ -308,19 +290,19 @@ static void do_misuse(size_t k, unsigned how)
 static void do_query(size_t k)
 {
     const fz_obj_t *o = &st.objs[k];
-    FZ_REQUIRE(slabs_usable_size(&st.s, o->ptr) >= o->size, "usable size below request");
+    REQUIRE(slabs_usable_size(&st.s, o->ptr) >= o->size, "usable size below request");
     size_t cls = slabs_class_of(&st.s, o->size);
     if (cls == slabs_class_count(&st.s)) {
-        FZ_REQUIRE(o->size > st.s.max_size, "a class size mapped to the large path");
+        REQUIRE(o->size > st.s.max_size, "a class size mapped to the large path");
         return;
     }
     slabs_class_stats_t cs;
-    FZ_REQUIRE(slabs_class_stats(&st.s, cls, &cs) == 0, "class_stats failed");
-    FZ_REQUIRE(cs.chunk_size >= o->size, "class too small for its size");
-    FZ_REQUIRE(cs.used >= 1, "class of a live object has no used chunk");
-    FZ_REQUIRE(cs.requested_bytes >= o->size, "class requested_bytes below one of its objects");
-    FZ_REQUIRE(cls == 0 || slabs_class_stats(&st.s, cls - 1, &cs) != 0 ||
-               cs.chunk_size < o->size, "not the smallest class that fits");
+    REQUIRE(slabs_class_stats(&st.s, cls, &cs) == 0, "class_stats failed");
+    REQUIRE(cs.chunk_size >= o->size, "class too small for its size");
+    REQUIRE(cs.used >= 1, "class of a live object has no used chunk");
+    REQUIRE(cs.requested_bytes >= o->size, "class requested_bytes below one of its objects");
+    REQUIRE(cls == 0 || slabs_class_stats(&st.s, cls - 1, &cs) != 0 ||
+            cs.chunk_size < o->size, "not the smallest class that fits");
 }
 
 /* ---- configuration ------------------------------------------------------- */
@@ -367,7 +349,7 @@ static void configure(fz_input_t *in, long *fail_after)
     c->source = &st.fs.base;
     if (h4) {
         slabs_t probe;
-        FZ_REQUIRE(slabs_init(&probe, c) == 0, "a valid configuration was refused");
+        REQUIRE(slabs_init(&probe, c) == 0, "a valid configuration was refused");
         size_t meta = probe.meta_bytes, slab = probe.slab_size;
         slabs_destroy(&probe);
         /* + 1 KiB: room for checked mode's first registry */
@@ -460,9 +442,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&st, 0, sizeof st);
     failing_source_init(&st.fs, NULL);
     configure(&in, &fail_after);
-    FZ_REQUIRE(st.fs.live_bytes == 0, "the probe allocator kept memory");
-    FZ_REQUIRE(slabs_init(&st.s, &st.cfg) == 0, "a valid configuration was refused");
-    FZ_REQUIRE(st.fs.live_acquisitions == 1, "init acquired more than its metadata block");
+    REQUIRE(st.fs.live_bytes == 0, "the probe allocator kept memory");
+    REQUIRE(slabs_init(&st.s, &st.cfg) == 0, "a valid configuration was refused");
+    REQUIRE(st.fs.live_acquisitions == 1, "init acquired more than its metadata block");
     if (fail_after >= 0)
         failing_source_fail_after(&st.fs, fail_after);
     misuse_set_handler(fz_on_misuse, NULL);
@@ -474,14 +456,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check();
     }
     misuse_set_handler(NULL, NULL);
-    FZ_REQUIRE(st.misuse_seen == st.misuse_expected, "misuse reports differ from the misuse done");
+    REQUIRE(st.misuse_seen == st.misuse_expected, "misuse reports differ from the misuse done");
     check();
     verify_all();
     failing_source_recover(&st.fs);
     for (size_t k = 0; k < st.n; k += 2)   /* some freed one by one, the rest by destroy */
         slabs_free(&st.s, st.objs[k].ptr);
     slabs_destroy(&st.s);
-    FZ_REQUIRE(st.fs.live_bytes == 0, "destroy did not return every byte");
-    FZ_REQUIRE(st.fs.live_acquisitions == 0, "destroy did not release every acquisition");
+    REQUIRE(st.fs.live_bytes == 0, "destroy did not return every byte");
+    REQUIRE(st.fs.live_acquisitions == 0, "destroy did not release every acquisition");
     return 0;
 }

@@ -4,14 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rng.h"
+
 /* The 8 pattern bytes for word w of an object with this stamp (splitmix64
  * finaliser: neighbouring stamps and words give unrelated bytes). */
 static uint64_t pattern_word(uint64_t stamp, size_t w)
 {
-    uint64_t z = stamp * 0x9E3779B97F4A7C15u + (uint64_t)w + 1;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-    return z ^ (z >> 31);
+    return rng_mix(stamp * RNG_GAMMA + (uint64_t)w + 1);
 }
 
 static size_t slot(const obj_model_t *m, size_t i)
