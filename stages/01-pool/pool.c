@@ -67,6 +67,7 @@ static pool_block_t *block_acquire(pool_t *p)
     p->tail = b;
     p->blocks++;
     p->bytes_from_source += p->block_size;
+    SC_ASSERT_EXPENSIVE(pool_check(p) == 0);
     return b;
 }
 
@@ -250,6 +251,7 @@ void pool_reset(pool_t *p)
     p->carved = 0;
     p->quarantined = 0;
     carve_start(p, p->head);
+    SC_ASSERT_EXPENSIVE(pool_check(p) == 0);
 }
 // [reset]
 #endif
@@ -258,6 +260,7 @@ void pool_destroy(pool_t *p)
 {
     if (p == NULL)
         return;
+    SC_ASSERT_EXPENSIVE(pool_check(p) == 0);
     pool_block_t *b = p->head;
     while (b != NULL) {
         pool_block_t *next = b->next;

@@ -275,7 +275,6 @@ static void *slab_try_new(slabs_t *s, void *cp)
  * Returns the bytes released. */
 static size_t slab_release(slabs_t *s, slab_t *d)
 {
-    SC_ASSERT_EXPENSIVE(slabs_slab_problems(s, d) == 0);
     list_unlink(d->klass, d);
     addrmap_remove(&s->map, (uintptr_t)slabs_slab_block(d));
     pool_destroy(&d->pool);
@@ -577,7 +576,9 @@ size_t slabs_trim(slabs_t *s, size_t keep_empty)
     if (s == NULL || s->classes == NULL)
         return 0;
     slabs_settle(s);
-    return trim_empty(s, keep_empty);
+    size_t bytes = trim_empty(s, keep_empty);
+    SC_ASSERT_EXPENSIVE(slabs_check(s) == 0);
+    return bytes;
 }
 
 size_t slabs_trim_idle(slabs_t *s, uint64_t idle_ns)
@@ -587,7 +588,9 @@ size_t slabs_trim_idle(slabs_t *s, uint64_t idle_ns)
     uint64_t now = slabs_now(s);
     for (size_t i = 0; i < s->n_classes; i++)
         class_settle(&s->classes[i], now);
-    return trim_empty_idle(s, now, idle_ns);
+    size_t bytes = trim_empty_idle(s, now, idle_ns);
+    SC_ASSERT_EXPENSIVE(slabs_check(s) == 0);
+    return bytes;
 }
 
 /* ---- whole-allocator operations ----------------------------------------- */
@@ -635,6 +638,7 @@ void slabs_reset(slabs_t *s)
         class_reset(&s->classes[i], now);
     while (s->large != NULL)
         slabs_large_free(s, s->large);
+    SC_ASSERT_EXPENSIVE(slabs_check(s) == 0);
 }
 
 void slabs_destroy(slabs_t *s)

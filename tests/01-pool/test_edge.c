@@ -15,7 +15,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "clock.h"
 #include "failing_source.h"
 #include "misuse_counter.h"
 #include "obj_model.h"
@@ -433,20 +432,6 @@ START_TEST(default_source_refuses_bad_requests)
 }
 END_TEST
 
-/* ---- the monotonic clock ----------------------------------------------------- */
-
-START_TEST(clock_never_goes_backwards)
-{
-    uint64_t prev = clock_now_ns();
-    ck_assert_uint_gt(prev, 0);
-    for (int i = 0; i < 1000; i++) {
-        uint64_t now = clock_now_ns();
-        ck_assert_uint_ge(now, prev);
-        prev = now;
-    }
-}
-END_TEST
-
 Suite *pool_edge_suite(void)
 {
     Suite *s = suite_create("pool-edge");
@@ -467,7 +452,6 @@ Suite *pool_edge_suite(void)
     tcase_add_test(tc, giant_block_refused_by_source);
     tcase_add_loop_test(tc, null_arguments, 0, 2);
     tcase_add_test(tc, default_source_refuses_bad_requests);
-    tcase_add_test(tc, clock_never_goes_backwards);
     suite_add_tcase(s, tc);
     return s;
 }
