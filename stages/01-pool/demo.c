@@ -14,27 +14,14 @@
 #include <string.h>
 
 #include "clock.h"
+#include "fmt.h"
 #include "misuse.h"
 #include "pool.h"
 
 /* ---- printing ------------------------------------------------------------ */
 
-/* "35,323,904 bytes (33.7 MiB)": n grouped by thousands, then from 1 KiB on
- * in binary units.  Four static buffers: up to four calls in one printf. */
-static const char *bytes(size_t n)
-{
-    static char buf[4][64];
-    static unsigned next;
-    char d[24], *b = buf[next++ % 4], *o = b;
-    int len = snprintf(d, sizeof d, "%zu", n), unit = 0;
-    for (int i = 0; i < len; i++)
-        o += sprintf(o, "%s%c", i > 0 && (len - i) % 3 == 0 ? "," : "", d[i]);
-    double v = (double)n;
-    for (; v >= 1024; v /= 1024)
-        unit++;
-    sprintf(o, unit ? " bytes (%.1f %ciB)" : " bytes", v, " KMGTPE"[unit]);
-    return b;
-}
+/* "35,323,904 bytes (33.7 MiB)" (fmt.h); each call its own buffer. */
+#define bytes(n) fmt_bytes((char[FMT_BYTES_LEN]){0}, (n))
 
 /* ---- pictures ------------------------------------------------------------ */
 

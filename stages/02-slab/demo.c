@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "fmt.h"
 #include "slabs.h"
 
 #define OBJECTS 200000   /* objects in the mixed workload */
@@ -19,22 +20,8 @@
 
 /* ---- printing ------------------------------------------------------------ */
 
-/* "35,323,904 bytes (33.7 MiB)": n grouped by thousands, then from 1 KiB on
- * in binary units.  Four static buffers: up to four calls in one printf. */
-static const char *bytes(size_t n)
-{
-    static char buf[4][64];
-    static unsigned next;
-    char d[24], *b = buf[next++ % 4], *o = b;
-    int len = snprintf(d, sizeof d, "%zu", n), unit = 0;
-    for (int i = 0; i < len; i++)
-        o += sprintf(o, "%s%c", i > 0 && (len - i) % 3 == 0 ? "," : "", d[i]);
-    double v = (double)n;
-    for (; v >= 1024; v /= 1024)
-        unit++;
-    sprintf(o, unit ? " bytes (%.1f %ciB)" : " bytes", v, " KMGTPE"[unit]);
-    return b;
-}
+/* "35,323,904 bytes (33.7 MiB)" (fmt.h); each call its own buffer. */
+#define bytes(n) fmt_bytes((char[FMT_BYTES_LEN]){0}, (n))
 
 /* ---- the workload ------------------------------------------------------- */
 
@@ -121,7 +108,9 @@ static void **mixed_workload(slabs_t *s)
            "  %s asked for, %s held.\n"
            "  Freeing a random half leaves every slab about half used; its free\n"
            "  chunks wait for the next objects of its class.  Per class (what\n"
-           "  memcached calls \"stats slabs\"):\n\n",
+           "  memcached calls \"stats slabs\"; this allocator has SLABS_STATS, which\n"
+           "  keeps each object's requested size in 4-32 bits so the waste is known;\n"
+           "  by default nothing per object is kept and waste shows as -):\n\n",
            OBJECTS, st.live_objects, bytes(st.live_requested_bytes), bytes(st.bytes_from_source));
     slabs_print_stats(s, stdout);
     size_t in_chunks = 0, asked = 0;
@@ -147,8 +136,9 @@ static void show_free_by_mask(slabs_t *s, void **objs)
     uintptr_t slab = (uintptr_t)p & ~(uintptr_t)(s->slab_size - 1);
     printf("3. Free without a size\n\n");
     printf("  The object at %p, masked with ~(%zu - 1), gives its\n"
-           "  slab, %p.  The slab's first bytes name its pool and so its\n"
-           "  class (chunks of %zu bytes): slabs_free(s, p) needs nothing else.\n\n",
+           "  slab, %p.  A side table maps that address to the slab's\n"
+           "  descriptor, its pool and so its class (chunks of %zu bytes):\n"
+           "  slabs_free(s, p) needs nothing else.\n\n",
            p, s->slab_size, (void *)slab, slabs_usable_size(s, p));
 }
 
@@ -212,8 +202,13 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void show_timing(slabs_t *s)
+static void show_timing(void)
 {
+    slabs_t plain;
+    slabs_config_t cfg = {0}; /* the defaults: no flags, the fast paths */
+    if (slabs_init(&plain, &cfg) != 0)
+        return;
+    slabs_t *s = &plain;
     static uint16_t sizes[65536];
     for (size_t i = 0; i < 65536; i++)
         sizes[i] = (uint16_t)(16 + rnd() % 1009); /* 16 B - 1 KiB, uniform */
@@ -227,7 +222,8 @@ static void show_timing(slabs_t *s)
     qsort(ts, RUNS, sizeof *ts, cmp_double);
     qsort(tm, RUNS, sizeof *tm, cmp_double);
     printf("5. Speed: ns per free + alloc pair\n\n");
-    printf("  Sizes 16 B - 1 KiB, %d objects live, median of %d runs of %d pairs\n"
+    printf("  A new allocator with the default configuration (no flags).\n"
+           "  Sizes 16 B - 1 KiB, %d objects live, median of %d runs of %d pairs\n"
            "  (min - max):\n\n"
            "    slabs   %6.1f ns  (%.1f - %.1f)\n"
            "    malloc  %6.1f ns  (%.1f - %.1f)\n\n"
@@ -235,12 +231,13 @@ static void show_timing(slabs_t *s)
            "  the benchmarks in bench/ measure this properly).\n",
            WINDOW, RUNS, PAIRS, ts[RUNS / 2], ts[0], ts[RUNS - 1], tm[RUNS / 2], tm[0],
            tm[RUNS - 1], tm[RUNS / 2] / ts[RUNS / 2]);
+    slabs_destroy(&plain);
 }
 
 int main(void)
 {
     slabs_t s;
-    slabs_config_t cfg = {0};
+    slabs_config_t cfg = {.flags = SLABS_STATS};
     if (slabs_init(&s, &cfg) != 0) {
         fprintf(stderr, "slabs_init failed\n");
         return 1;
@@ -255,7 +252,7 @@ int main(void)
     show_free_by_mask(&s, objs);
     show_trim(&s, objs);
     free(objs);
-    show_timing(&s);
+    show_timing();
     size_t bad = slabs_check(&s);
     slabs_destroy(&s);
     printf("\n  slabs_check() at the end: %zu problems (0 = healthy); slabs_destroy()\n"

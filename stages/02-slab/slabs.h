@@ -419,8 +419,9 @@ void slabs_stats(const slabs_t *s, slabs_stats_t *out);
  * @brief Prints a table of the classes that hold slabs, like memcached's
  *        "stats slabs": class, chunk size, chunks per slab, slabs, used,
  *        free, requested bytes, waste (used * chunk - requested) and waste
- *        as a share of the used chunks; then a line for large objects and
- *        the totals.
+ *        as a share of the used chunks (shown as "-" unless requested
+ *        sizes are tracked: SLABS_STATS, SLABS_CHECKED or SLABS_ZERO); then
+ *        a line for large objects and the totals.
  * @param s   the allocator
  * @param out where to print
  */

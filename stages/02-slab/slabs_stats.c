@@ -74,6 +74,7 @@ void slabs_print_stats(const slabs_t *s, FILE *out)
     fprintf(out, "%5s %8s %6s %6s %9s %9s %12s %10s %6s\n", "class", "chunk", "/slab",
             "slabs", "used", "free", "requested", "waste", "waste%");
     size_t slabs = 0, used = 0, requested = 0, waste = 0;
+    bool tracked = slabs_tracks_sizes(s); /* else requested and waste are unknown */
     for (size_t i = 0; i < s->n_classes; i++) {
         slabs_class_stats_t cs;
         slabs_class_stats(s, i, &cs);
@@ -81,16 +82,23 @@ void slabs_print_stats(const slabs_t *s, FILE *out)
             continue;
         size_t w = cs.used * cs.chunk_size - cs.requested_bytes;
         unsigned long pm = permille(w, cs.used * cs.chunk_size);
-        fprintf(out, "%5zu %8zu %6zu %6zu %9zu %9zu %12zu %10zu %4lu.%lu\n", i, cs.chunk_size,
-                cs.chunks_per_slab, cs.slabs, cs.used, cs.free, cs.requested_bytes, w,
-                pm / 10, pm % 10);
+        fprintf(out, "%5zu %8zu %6zu %6zu %9zu %9zu ", i, cs.chunk_size, cs.chunks_per_slab,
+                cs.slabs, cs.used, cs.free);
+        if (tracked)
+            fprintf(out, "%12zu %10zu %4lu.%lu\n", cs.requested_bytes, w, pm / 10, pm % 10);
+        else
+            fprintf(out, "%12s %10s %6s\n", "-", "-", "-");
         slabs += cs.slabs;
         used += cs.used;
         requested += cs.requested_bytes;
         waste += w;
     }
-    fprintf(out, "%5s %8s %6s %6zu %9zu %9s %12zu %10zu\n", "all", "", "", slabs, used, "",
-            requested, waste);
+    if (tracked)
+        fprintf(out, "%5s %8s %6s %6zu %9zu %9s %12zu %10zu\n", "all", "", "", slabs, used, "",
+                requested, waste);
+    else
+        fprintf(out, "%5s %8s %6s %6zu %9zu %9s %12s %10s\n", "all", "", "", slabs, used, "",
+                "-", "-");
     fprintf(out, "large objects: %zu, %zu bytes asked for, %zu bytes held\n", s->large_count,
             s->large_requested, s->large_bytes);
     fprintf(out, "bytes from source: %zu now (%zu in %zu slabs of %zu), peak %zu\n",
