@@ -53,6 +53,16 @@ static inline pool_block_t *pool_block_of(const pool_t *p, const void *obj)
 // [owner]
 
 /**
+ * @brief The pool that acquired block @p b: the owner its header names.
+ * @param b a block of some pool
+ * @return that pool
+ */
+static inline pool_t *pool_block_owner(const pool_block_t *b)
+{
+    return (pool_t *)(uintptr_t)b->owner;
+}
+
+/**
  * @brief Address of chunk 0 of block @p b of pool @p p.
  * @param p the pool
  * @param b one of its blocks

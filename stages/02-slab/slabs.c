@@ -20,10 +20,14 @@
  *    it, first move it to the empty list stamped now (class_settle).
  *  - Free: mask the pointer to its block; the side table (slabs_t::map)
  *    gives the slab's descriptor, or the header of a large object.
- *  - Fast paths: with no flags, slabs_alloc() and slabs_free() use stage
- *    01's inline fast path (pool_ext.h: pool_pop_fast(), pool_push_fast())
- *    on the slab's pool, and end without a call; everything else goes
- *    through pool_alloc() and pool_free().
+ *  - Fast paths: with no flags, slabs_free() pushes the chunk on its
+ *    class's cache and slabs_alloc() pops the class's cache (see struct
+ *    slabs_class): the most recently freed chunk of a class is reused
+ *    while it is still in the CPU's caches, and neither path touches a
+ *    slab.  When the cache is empty, allocation pops a slab's free list
+ *    with stage 01's inline fast path (pool_ext.h: pool_pop_fast()); when it
+ *    is full, its older half goes back to the slabs (pool_push_fast()).
+ *    Everything else goes through pool_alloc() and pool_free().
  *  - Requested sizes (SLABS_STATS, SLABS_CHECKED, SLABS_ZERO): each slab has
  *    a table with one small entry per chunk (chunk size - requested size),
  *    so frees subtract exactly what the allocation added to the class's
@@ -265,7 +269,7 @@ static void *slab_try_new(slabs_t *s, void *cp)
     d->owner = s;
     d->klass = c;
     slab_init_table(c, d, chunk0);
-    addrmap_insert(&s->map, (uintptr_t)slabs_slab_block(d), d);
+    addrmap_insert(&s->map, (uintptr_t)slabs_slab_block(d), c);
     list_push(c, d, SLAB_PARTIAL);
     SC_ASSERT_EXPENSIVE(slabs_slab_problems(s, d) == 0);
     return d;
@@ -282,10 +286,12 @@ static size_t slab_release(slabs_t *s, slab_t *d)
     return s->slab_size;
 }
 
-/* max_bytes is in the way: gives back the longest-empty slab of any class.
- * O(classes).  False if no class holds an empty slab. */
+/* max_bytes is in the way: gives back the longest-empty slab of any class
+ * (after the caches went back to their slabs, which may empty some).
+ * O(classes + cached chunks).  False if no class holds an empty slab. */
 static bool release_oldest_empty(slabs_t *s)
 {
+    slabs_flush_all(s);
     slabs_settle(s);
     slab_t *oldest = NULL;
     for (size_t i = 0; i < s->n_classes; i++) {
@@ -370,12 +376,10 @@ static SLABS_COLD void *alloc_other(slabs_t *s, size_t size)
     return slabs_large_alloc(s, size, size);
 }
 
-// [alloc]
-void *slabs_alloc(slabs_t *s, size_t size)
+/* The class's cache is empty (or there are flags, which never fill it):
+ * the first partial slab's free list, in line, else alloc_slow(). */
+static void *alloc_from_slab(slabs_t *s, slabs_class_t *c, size_t size)
 {
-    if (s == NULL || size - 1 >= s->max_size) /* size 0 wraps around */
-        return alloc_other(s, size);
-    slabs_class_t *c = &s->classes[lookup_class(s, size)];
     slab_link_t *head = c->lists[SLAB_PARTIAL].next;
     slab_t *d = slabs_slab_of_link(head);
     if (head == &c->lists[SLAB_PARTIAL] || s->flags != 0 || d->pool.free_list == NULL)
@@ -383,6 +387,21 @@ void *slabs_alloc(slabs_t *s, size_t size)
     void *obj = pool_pop_fast(&d->pool); /* stage 01's pool_alloc(), in line */
     if (d->pool.live == c->chunks) /* full: nothing is withheld unchecked */
         list_move(c, d, SLAB_FULL);
+    return obj;
+}
+
+// [alloc]
+void *slabs_alloc(slabs_t *s, size_t size)
+{
+    if (s == NULL || size - 1 >= s->max_size) /* size 0 wraps around */
+        return alloc_other(s, size);
+    slabs_class_t *c = &s->classes[lookup_class(s, size)];
+    void *obj = c->cache; /* never filled with flags */
+    if (obj == NULL)
+        return alloc_from_slab(s, c, size);
+    c->cache = pool_link_read(obj);
+    c->cached--;
+    tool_undefined(obj, c->size); /* the caller's now (contents undefined) */
     return obj;
 }
 // [alloc]
@@ -417,7 +436,7 @@ static void locate(const slabs_t *s, const void *p, slabs_loc_t *loc)
     void *meta = slabs_block_meta(s, p);
     SC_ASSERT(meta != NULL);
     loc->large = slabs_meta_is_large(meta) ? slabs_meta_large(meta) : NULL;
-    loc->slab = loc->large ? NULL : meta;
+    loc->slab = loc->large ? NULL : slabs_slab_of(s, p);
     loc->index = loc->slab ? slabs_slab_index(loc->slab, p) : 0;
 }
 
@@ -444,9 +463,63 @@ static SLABS_COLD void free_flagged(slabs_t *s, void *p)
         free_in_slab(s, loc.slab, p, loc.index);
 }
 
+/* Gives chunk p of a class's cache back to its slab: stage 01's
+ * pool_free() fast path, in line, then the slab's list moves. */
+static void cache_return(slabs_t *s, void *p)
+{
+    slab_t *d = slabs_slab_of(s, p);
+    pool_push_fast(&d->pool, p);
+    slab_after_free(s, d->klass, d, d->pool.live == 0); /* no flags: no table chunks */
+}
+
+/* The chunk after q on a class's cache; q's link word is hidden again. */
+static void *cache_next(void *q)
+{
+    void *next = pool_link_read(q);
+    tool_noaccess(q, sizeof(void *));
+    return next;
+}
+
+/* Gives all but the keep most recently freed chunks of class c's cache back
+ * to their slabs.  O(cached). */
+static void cache_flush(slabs_t *s, slabs_class_t *c, uint32_t keep)
+{
+    if (c->cached <= keep)
+        return;
+    void *rest = c->cache;
+    if (keep == 0) {
+        c->cache = NULL;
+    } else {
+        void *last = c->cache; /* the keep-th chunk: the new end */
+        for (uint32_t i = 1; i < keep; i++)
+            last = cache_next(last);
+        rest = pool_link_read(last);
+        pool_link_write(last, NULL);
+        tool_noaccess(last, sizeof(void *));
+    }
+    c->cached = keep;
+    while (rest != NULL) {
+        void *next = pool_link_read(rest);
+        cache_return(s, rest);
+        rest = next;
+    }
+}
+
+void slabs_flush_all(slabs_t *s)
+{
+    for (size_t i = 0; i < s->n_classes; i++)
+        cache_flush(s, &s->classes[i], 0);
+}
+
+/* The cache of class c is full: its older half goes back to the slabs. */
+static SLABS_COLD void cache_full(slabs_t *s, slabs_class_t *c)
+{
+    cache_flush(s, c, c->cache_max / 2);
+}
+
 // [free-by-mask]
-/* No flags: the side table names p's slab (or large block); the chunk goes
- * back through stage 01's pool_free() fast path, in line. */
+/* No flags: the side table names the class of p's slab (or p's large
+ * block); the chunk goes on the class's cache. */
 void slabs_free(slabs_t *s, void *p)
 {
     if (s == NULL || p == NULL)
@@ -460,9 +533,13 @@ void slabs_free(slabs_t *s, void *p)
         slabs_large_free(s, slabs_meta_large(meta));
         return;
     }
-    slab_t *d = meta;
-    pool_push_fast(&d->pool, p);
-    slab_after_free(s, d->klass, d, d->pool.live == 0); /* no flags: no table chunks */
+    slabs_class_t *c = meta;
+    if (c->cached == c->cache_max)
+        cache_full(s, c);
+    pool_link_write(p, c->cache);
+    tool_noaccess(p, c->size);
+    c->cache = p;
+    c->cached++;
 }
 // [free-by-mask]
 
@@ -575,6 +652,7 @@ size_t slabs_trim(slabs_t *s, size_t keep_empty)
 {
     if (s == NULL || s->classes == NULL)
         return 0;
+    slabs_flush_all(s);
     slabs_settle(s);
     size_t bytes = trim_empty(s, keep_empty);
     SC_ASSERT_EXPENSIVE(slabs_check(s) == 0);
@@ -585,6 +663,7 @@ size_t slabs_trim_idle(slabs_t *s, uint64_t idle_ns)
 {
     if (s == NULL || s->classes == NULL)
         return 0;
+    slabs_flush_all(s);
     uint64_t now = slabs_now(s);
     for (size_t i = 0; i < s->n_classes; i++)
         class_settle(&s->classes[i], now);
@@ -608,6 +687,8 @@ static void slab_reset(slabs_class_t *c, slab_t *d)
 /* Empties every slab of class c onto its empty list, all stamped now. */
 static void class_reset(slabs_class_t *c, uint64_t now)
 {
+    c->cache = NULL; /* its chunks are freed with the rest */
+    c->cached = 0;
     slab_link_t done = {&done, &done};
     for (int l = 0; l < SLAB_LISTS; l++) {
         slab_t *d;

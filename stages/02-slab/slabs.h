@@ -12,7 +12,8 @@
  *
  * Freeing needs no size: masking a pointer with ~(slab_size - 1) gives the
  * start of its slab, and a side table (common/addrmap.h) maps that address
- * to the slab's descriptor, which holds the slab's pool and knows the class.
+ * to the slab's class; the slab's descriptor (its stage-01 pool, its list
+ * links) is named by the stage-01 header at the slab's start.
  * The table is packed, so finding the slab of a random pointer reads one
  * cache line of the table instead of the slab's first bytes (the first
  * bytes of all slabs share a few cache sets, being slab_size apart).
@@ -189,7 +190,7 @@ struct slabs {
     size_t max_size;         /**< chunk size of the last class; bigger requests are large */
     size_t slab_size;        /**< bytes per slab, a power of two; every slab and large block is aligned to it */
     unsigned flags;          /**< SLABS_ZERO | SLABS_CHECKED | SLABS_STATS */
-    addrmap_t map;           /**< side table: the start of every slab -> its descriptor, of every large block -> its header | 1 */
+    addrmap_t map;           /**< side table: the start of every slab -> its class, of every large block -> its header | 1 */
     size_t n_classes;        /**< classes, 1 .. SLABS_MAX_CLASSES */
 
     /* where memory comes from */
@@ -238,8 +239,9 @@ int slabs_init(slabs_t *s, const slabs_config_t *cfg);
 /**
  * @brief Allocates @p size bytes.
  *
- * O(1): the class from a table lookup, then the first partial slab of the
- * class, else its most recently emptied slab, else a new slab.  Sizes above
+ * O(1): the class from a table lookup, then the class's cache of freed
+ * objects (see slabs_free()), else the first partial slab of the class,
+ * else its most recently emptied slab, else a new slab.  Sizes above
  * max_size take a block of their own from the source.
  *
  * When a new slab or large block would pass max_bytes and another class
@@ -284,9 +286,16 @@ void *slabs_alloc(slabs_t *s, size_t size);
 void *slabs_realloc(slabs_t *s, void *p, size_t size);
 
 /**
- * @brief Frees an object; no size needed.  O(1).
+ * @brief Frees an object; no size needed.  O(1) amortised.
  *
- * The slab is found by masking @p p.  A slab that becomes empty moves to
+ * The slab is found by masking @p p and looking the slab's address up in a
+ * side table.  Without flags the object then waits on its class's cache, a
+ * short LIFO list (up to about 8 KiB of objects, 4 to 64 of them), where
+ * the class's next allocation takes it back while it is still in the CPU's
+ * caches; when the cache is full, its older half goes back to the slabs,
+ * and the trims and a refusal by max_bytes empty the caches first.  With
+ * flags, or on its way back from the cache, the object returns to its
+ * slab.  A slab that becomes empty moves to
  * its class's empty list and is stamped with the clock, unless it is the
  * head of its class's partial list: then it stays there, unstamped, for the
  * class's next allocation (no list move, no clock read).  Either way it
@@ -324,9 +333,11 @@ size_t slabs_usable_size(const slabs_t *s, const void *p);
  * @brief Gives empty slabs back to the source, keeping at most
  *        @p keep_empty empty slabs per class (the most recently stamped).
  *
- * First, a slab that emptied in place at the head of its class's partial
- * list joins the head of the empty list, stamped now (the clock is read
- * only if there is one); it is then the most recently stamped of its class.
+ * First, the chunks waiting on the classes' caches go back to their slabs
+ * (see slabs_free()), and a slab that emptied in place at the head of its
+ * class's partial list joins the head of the empty list, stamped now (the
+ * clock is read only if there is one); it is then the most recently
+ * stamped of its class.
  * O(slabs released + classes).  Descriptor blocks and the metadata block are
  * kept until slabs_destroy().
  * @param s          the allocator

@@ -19,8 +19,12 @@
  *    per slab;
  *  - the large objects: links, alignment, and count, bytes and requested
  *    bytes matching the counters;
- *  - the side table maps exactly the slabs to their descriptors and the
- *    large blocks to their tagged headers;
+ *  - the side table maps exactly the slabs to their classes and the large
+ *    blocks to their tagged headers, and each slab's stage-01 header names
+ *    its descriptor's pool;
+ *  - per class, the cache: at most cache_max chunks, none with flags, its
+ *    list as long as cached, every entry a chunk start (past the table) of
+ *    a slab of this class;
  *  - bytes: bytes_from_source is the sum of what is held, within max_bytes,
  *    and not above the peak.
  * A walk never follows a link it has not validated: a list walk stops at
@@ -74,7 +78,8 @@ static size_t check_slab(const slabs_t *s, const slabs_class_t *c, int l, const 
             d->pool.blocks != 1);
     if (bad)
         return bad;
-    bad += (addrmap_get(&s->map, (uintptr_t)d->pool.head) != d);
+    bad += (addrmap_get(&s->map, (uintptr_t)d->pool.head) != c);
+    bad += (pool_block_owner(d->pool.head) != &d->pool);
     bad += ((d->table != NULL) != (c->table_bytes != 0));
     size_t used = slabs_slab_used(d);
     bool full = d->pool.live + d->pool.quarantined == d->pool.per_block;
@@ -134,6 +139,31 @@ static size_t check_list(const slabs_t *s, size_t cls, int l, tally_t *t)
     return bad + (head->prev != prev) + (n != c->n[l]);
 }
 
+/* True if p is the start of an object chunk of a slab of class c. */
+static bool is_chunk_of(const slabs_t *s, const slabs_class_t *c, const void *p)
+{
+    if (slabs_block_meta(s, p) != c)
+        return false;
+    const slab_t *d = slabs_slab_of(s, p);
+    size_t i = pool_chunk_index(&d->pool, d->pool.head, p, NULL);
+    return i < d->pool.per_block && i >= c->table_chunks;
+}
+
+/* Class c's cache of freed chunks.  A walk stops at the first entry that is
+ * not a chunk of this class (counted once). */
+static size_t check_cache(const slabs_t *s, const slabs_class_t *c)
+{
+    size_t n = 0;
+    for (void *q = c->cache; q != NULL; n++) {
+        if (n == c->cached || !is_chunk_of(s, c, q))
+            return 1;
+        void *next = pool_link_read(q);
+        tool_noaccess(q, sizeof(void *));
+        q = next;
+    }
+    return (n != c->cached) + (c->cached > c->cache_max) + (s->flags != 0 && c->cached != 0);
+}
+
 static size_t check_class(const slabs_t *s, size_t cls, size_t *slabs)
 {
     const slabs_class_t *c = &s->classes[cls];
@@ -144,6 +174,7 @@ static size_t check_class(const slabs_t *s, size_t cls, size_t *slabs)
     *slabs += t.slabs;
     if (bad)
         return bad;
+    bad += check_cache(s, c);
     if (s->flags & SLABS_CHECKED)
         bad += (t.requested != c->requested);
     else if (slabs_tracks_sizes(s))

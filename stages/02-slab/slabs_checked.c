@@ -75,7 +75,7 @@ bool slabs_checked_locate(const slabs_t *s, const void *p, slabs_loc_t *loc,
         return report("foreign-pointer", p, "pointer is not in any live slab or large object of this allocator");
     if (slabs_meta_is_large(meta))
         return locate_large(slabs_meta_large(meta), p, loc);
-    slab_t *d = meta;
-    SC_ASSERT(d->owner == s && (uintptr_t)slabs_slab_block(d) == slabs_block_key(s, p));
+    slab_t *d = slabs_slab_of(s, p);
+    SC_ASSERT(d->owner == s && d->klass == meta);
     return locate_chunk(d, p, loc, not_live);
 }

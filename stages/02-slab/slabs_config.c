@@ -267,7 +267,7 @@ static bool class_fill(slabs_t *s, slabs_class_t *c, size_t size, size_t prev)
 {
     pool_t scratch;
     c->size = size;
-    c->smallest = prev + 1;
+    c->smallest = (uint32_t)(prev + 1);
     size_t align = class_layout(s, size, s->slab_size, s->flags, &scratch);
     if (align == 0)
         return false;
@@ -279,6 +279,8 @@ static bool class_fill(slabs_t *s, slabs_class_t *c, size_t size, size_t prev)
     if (c->table_chunks >= scratch.per_block)
         return false;
     c->chunks = (uint32_t)scratch.per_block;
+    size_t n = SLABS_CACHE_BYTES / size;
+    c->cache_max = (uint32_t)(n < 4 ? 4 : n > 64 ? 64 : n);
     for (int l = 0; l < SLAB_LISTS; l++)
         c->lists[l].prev = c->lists[l].next = &c->lists[l];
     return true;

@@ -13,9 +13,11 @@
  *    configured for it) and its three lists with their counts.
  *  - slabs_large_t, the header at the start of a large object's block.
  * The side table slabs_t::map (common/addrmap.h) maps the start of every
- * slab to its descriptor and of every large block to its header (tagged
- * with SLABS_LARGE_TAG), so a free reads nothing inside the block but the
- * object itself.
+ * slab to its class and of every large block to its header (tagged with
+ * SLABS_LARGE_TAG), so a free reads nothing inside the block but the object
+ * itself, and no descriptor.  The descriptor of a slab is found, when it is
+ * needed, through the stage-01 header at the slab's start, whose owner is
+ * the pool inside the descriptor.
  *
  * Lists are circular and doubly linked through slab_link_t, with a sentinel
  * in the class, so insertion and removal never test for NULL.
@@ -89,33 +91,47 @@ typedef struct slab {
 _Static_assert(offsetof(slab_t, pool) + offsetof(pool_t, flags) + sizeof(unsigned) <= SLAB_DESC_ALIGN,
                "a descriptor's hot fields share its first cache line");
 
-/** One size class.  Classes are 64-byte aligned, and the fields an
- * allocation and a free touch (the list sentinels, chunks, table_chunks,
- * size, requested) share the first cache line (asserted below).  The live
- * objects of a class are not counted here: the slabs' stage-01 pools count
- * them, and slabs_class_stats() adds them up. */
+/** One size class.  Classes are 64-byte aligned; the first cache line holds
+ * what an allocation or free touches (the cache, the list sentinels, the
+ * chunk counts; asserted below).  The live objects of a class are not
+ * counted here: the slabs' stage-01 pools count them (cached chunks
+ * included), and slabs_class_stats() adds them up.
+ *
+ * The cache: without flags, a freed chunk goes onto its class's cache, a
+ * LIFO list threaded through the chunks, and the next allocation of the
+ * class takes it back from there, while it is still in the CPU's caches.
+ * Its slab still counts it live; when the cache holds cache_max chunks, the
+ * older half goes back to the slabs (slabs_flush()).  Anything that needs
+ * the slabs' true state (trims, checks of empty slabs, max_bytes pressure)
+ * flushes the caches first. */
 struct slabs_class {
-    _Alignas(64) slab_link_t lists[SLAB_LISTS]; /**< sentinels of the partial, full and empty lists */
+    _Alignas(64) void *cache; /**< most recently freed chunk of the class, or NULL; each links to the next */
+    uint32_t cached;       /**< chunks on the cache, <= cache_max; 0 with any flag */
+    uint32_t cache_max;    /**< most chunks the cache holds: about SLABS_CACHE_BYTES of them, 4 to 64 */
+    slab_link_t lists[SLAB_LISTS]; /**< sentinels of the partial, full and empty lists */
+    /* --- the second line: slab paths, geometry and statistics --- */
     uint32_t chunks;       /**< chunks per slab, from stage 01 (per_block): table + objects */
     uint32_t table_chunks; /**< leading chunks that hold the table; 0 = it is inline or sizes are untracked */
     size_t requested;      /**< sum of the sizes asked for by live objects; kept only when sizes are tracked */
-    /* --- the second line: geometry for slow paths and statistics --- */
     size_t size;           /**< chunk size: the largest request served; a multiple of SLABS_GRANULE */
     uint32_t div_magic;    /**< floor(2^32 / size) + 1: chunk index = offset * div_magic >> 32 */
     uint32_t delta_mask;   /**< (1 << delta_bits) - 1 */
     uint8_t delta_bits;    /**< bits per table entry (size - requested): 4, 8, 16 or 32 */
     uint8_t delta_shift;   /**< log2(delta_bits): 2, 3, 4 or 5 */
     uint32_t first_offset; /**< offset of chunk 0 in a slab, from stage 01 */
-    size_t n[SLAB_LISTS];  /**< slabs on each list */
-    size_t smallest;       /**< smallest request served: previous class size + 1, or 1 */
+    uint32_t n[SLAB_LISTS]; /**< slabs on each list (2^32 slabs would be 64 TiB of the smallest) */
+    uint32_t smallest;     /**< smallest request served: previous class size + 1, or 1 */
     uint32_t align;        /**< alignment of its objects: size if a power of two (and it fits), else SLABS_GRANULE */
     uint32_t table_bytes;  /**< bytes of a slab's requested-size table; 0 when sizes are untracked */
 };
 
+/* Bytes of freed chunks a class's cache may hold (within 4 to 64 chunks). */
+#define SLABS_CACHE_BYTES ((size_t)8192)
+
 _Static_assert(sizeof(struct slabs_class) == 128,
                "two cache lines a class: the class of a size is one shift from the lookup");
 
-_Static_assert(offsetof(struct slabs_class, requested) + sizeof(size_t) <= 64,
+_Static_assert(offsetof(struct slabs_class, lists) + sizeof(slab_link_t) <= 64,
                "a class's hot fields share its first cache line");
 
 _Static_assert(offsetof(slabs_t, map) + offsetof(addrmap_t, hshift) + sizeof(unsigned) <= 64,
@@ -142,11 +158,20 @@ static inline uintptr_t slabs_block_key(const slabs_t *s, const void *p)
     return (uintptr_t)p & ~(uintptr_t)(s->slab_size - 1);
 }
 
-/* What the side table says of the block that holds p: a slab's descriptor,
+/* What the side table says of the block that holds p: the class of a slab,
  * a large header tagged with SLABS_LARGE_TAG, or NULL (not ours). */
 static inline void *slabs_block_meta(const slabs_t *s, const void *p)
 {
     return addrmap_get(&s->map, slabs_block_key(s, p));
+}
+
+/* The descriptor of the slab that holds p (p known to be in a slab): the
+ * stage-01 header at the slab's start names the slab's pool, which lives
+ * in the descriptor. */
+static inline slab_t *slabs_slab_of(const slabs_t *s, const void *p)
+{
+    pool_t *pool = pool_block_owner(align_ptr_down(p, s->slab_size));
+    return (slab_t *)(void *)((char *)pool - offsetof(slab_t, pool));
 }
 // [find-slab]
 
@@ -252,6 +277,9 @@ bool slabs_checked_locate(const slabs_t *s, const void *p, slabs_loc_t *loc,
  * slabs_config.c) is the stage-01 configuration of a slab of class c. */
 void slabs_build_lookup(const slabs_t *s, uint16_t *table);
 pool_config_t slabs_class_pool_config(const slabs_t *s, const slabs_class_t *c);
+
+/* Gives every chunk on every class's cache back to its slab (slabs.c). */
+void slabs_flush_all(slabs_t *s);
 
 /* Runs attempt(s, arg) until it succeeds; when it fails because max_bytes
  * refused, gives back the longest-empty slab of any class and tries again

@@ -31,9 +31,10 @@ int slabs_class_stats(const slabs_t *s, size_t cls, slabs_class_stats_t *out)
     const slabs_class_t *c = &s->classes[cls];
     out->chunk_size = c->size;
     out->chunks_per_slab = c->chunks - c->table_chunks;
-    out->slabs = c->n[SLAB_PARTIAL] + c->n[SLAB_FULL] + c->n[SLAB_EMPTY];
+    out->slabs = (size_t)c->n[SLAB_PARTIAL] + c->n[SLAB_FULL] + c->n[SLAB_EMPTY];
     size_t withheld;
     class_count(c, &out->used, &withheld);
+    out->used -= c->cached; /* freed, waiting on the class's cache */
     out->free = out->slabs * out->chunks_per_slab - out->used - withheld;
     out->requested_bytes = slabs_tracks_sizes(s) ? c->requested : out->used * c->size;
     return 0;

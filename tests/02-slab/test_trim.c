@@ -21,12 +21,17 @@ static uint64_t trim_now(void)
 }
 
 /* classes 16 32 ... 2048 */
-static void setup(void)
+static void setup_with(unsigned flags)
 {
     st_clock_ns = 1000;
     clock_reads = 0;
     st_init((slabs_config_t){.min_size = 16, .max_size = 2048, .growth = 2.0,
-                             .slab_size = SLAB, .now_ns = trim_now});
+                             .slab_size = SLAB, .now_ns = trim_now, .flags = flags});
+}
+
+static void setup(void)
+{
+    setup_with(0);
 }
 
 static void teardown(void)
@@ -311,10 +316,38 @@ START_TEST(slab_emptied_in_place_is_aged_from_the_first_trim)
 }
 END_TEST
 
+/* Without flags a freed object waits on its class's cache (at most
+ * cache_max of them, about 8 KiB), and reaches its slab when the cache
+ * overflows or a trim empties it: the slab's age counts from then. */
+START_TEST(free_waits_on_the_class_cache)
+{
+    size_t n;
+    void **p = fill_slabs(100, 2, &n);   /* class 128: 64 on its cache at most */
+    size_t cls = slabs_class_of(&st_s, 100);
+    void *last = p[n - 1];
+    free_all(p, n);
+    ck_assert_uint_eq(st_cstats(&st_s, cls).used, 0);       /* freed, whatever waits */
+    ck_assert_uint_eq(st_cstats(&st_s, cls).free, n);
+    ck_assert_uint_eq(slabs_check(&st_s), 0);               /* cached <= cache_max */
+    ck_assert_ptr_eq(slabs_alloc(&st_s, 120), last);        /* LIFO: the hottest first */
+    slabs_free(&st_s, last);
+    st_clock_ns = 5000;
+    ck_assert_uint_eq(slabs_trim_idle(&st_s, 1000), SLAB);  /* the slab the overflows emptied */
+    ck_assert_uint_eq(slabs_trim_idle(&st_s, 1000), 0);     /* the other: emptied by this trim's flush */
+    st_clock_ns = 6001;
+    ck_assert_uint_eq(slabs_trim_idle(&st_s, 1000), SLAB);
+    ck_assert_uint_eq(st_fs.live_bytes, st_overhead());
+}
+END_TEST
+
 /* A slab that empties anywhere but at the head of its partial list goes to
  * the empty list at once, stamped with the clock: its age is exact. */
 START_TEST(slab_emptied_behind_the_head_is_stamped_at_once)
 {
+    /* with a flag no freed object waits on its class's cache: every free
+     * reaches its slab at once */
+    st_finish();
+    setup_with(SLABS_STATS);
     size_t n;
     void **p = fill_slabs(100, 2, &n);
     size_t half = n / 2;                  /* p[0..half) in slab A, the rest in B */
@@ -468,6 +501,7 @@ Suite *slabs_trim_suite(void)
     tcase_add_test(tc, trim_idle_never_touches_partial_slabs);
     tcase_add_test(tc, slab_emptied_in_place_is_aged_from_the_first_trim);
     tcase_add_test(tc, slab_emptied_behind_the_head_is_stamped_at_once);
+    tcase_add_test(tc, free_waits_on_the_class_cache);
     tcase_add_test(tc, trim_idle_counts_age_from_reset);
     tcase_add_test(tc, trim_keeps_the_most_recently_emptied);
     suite_add_tcase(s, tc);
