@@ -4,9 +4,12 @@
 #   exercise.sh run EX MAKE CC
 #       `make exercise EX=NN-name`: builds the stage with exercise EX's stub
 #       compiled in (MODE=ex-EX), runs the tests tagged EX, and prints
-#       "EX: P of N tests pass" and the first failure.  When all pass, runs
-#       them again under Valgrind memcheck (if installed), with the `tool`
-#       test cases tagged EX too.  Exit 0 iff all pass, in both rounds.
+#       "EX: P of N tests pass", the first failure (with a word on the usual
+#       cause when a test crashed), and what each test printed, under its
+#       name (misuse reports; the scores of measured exercises).  When all
+#       pass, runs them again under Valgrind memcheck (if installed), with
+#       the `tool` test cases tagged EX too.  Exit 0 iff all pass, in both
+#       rounds.
 #   exercise.sh validate-all "" MAKE CC
 #       `make check-exercises`: for every exercises/NN-name/, proves that the
 #       stub compiles, that its tagged tests fail against the stub, and that
@@ -14,7 +17,10 @@
 #       exercise, details only when something is wrong.  Exit 0 iff all ok.
 #
 # An exercise is a directory exercises/NN-name/ with a README.md and a stub
-# (*.c); it belongs to the stage stages/NN-*/.  Tests select themselves with
+# (*.c); it belongs to the stage stages/NN-*/.  The stub is #included under
+# #ifdef SC_EX_NN_NAME by the stage's source or, for a measured exercise
+# that replaces nothing in the stage, by its scorer tests/NN-*/test_ex_*.c
+# (which prints its score when SC_SCORE is set).  Tests select themselves with
 # the Check TCase tag NN-name.  Test cases tagged `tool` are left out except
 # in the memcheck round: they mean something only under Valgrind or ASan.
 # MAKE and CC come from the Makefile; BUILDROOT (exported by it) moves the
@@ -82,10 +88,19 @@ build_runner() {
 }
 
 # Runs runner $1 on the tests tagged $2 in summary mode; output to file $3.
-# Returns the runner's status.
+# Returns the runner's status.  With a 4th argument `log` (make exercise),
+# Check also writes each test's result line to stdout as the test ends
+# (CK_LOG_FILE_NAME=-), line-buffered, so whatever a test printed (a misuse
+# report on stderr, the score of a measured exercise on stdout) comes just
+# before its result line and can be shown under its name; and SC_SCORE asks
+# the measured exercises to print their scores.
 run_tagged() {
-    CK_INCLUDE_TAGS="$2" CK_EXCLUDE_TAGS=tool CK_FORK=yes \
-        "$1" --summary "$2" >"$3" 2>&1
+    local vars=(CK_INCLUDE_TAGS="$2" CK_EXCLUDE_TAGS=tool CK_FORK=yes) buf=()
+    if [ "${4:-}" = log ]; then
+        vars+=(CK_LOG_FILE_NAME=- SC_SCORE=1)
+        command -v stdbuf >/dev/null 2>&1 && buf=(stdbuf -oL -eL)
+    fi
+    env "${vars[@]}" "${buf[@]}" "$1" --summary "$2" >"$3" 2>&1
 }
 
 # Reads "P N" from the summary line of tag $1 in file $2; fails if absent.
@@ -118,6 +133,58 @@ failing_test_name() {
         sed -nE 's/^START_TEST\(([A-Za-z0-9_]+)\).*/\1/p')
     [ -n "$name" ] && echo "  in test $name"
     return 0
+}
+
+# After a test that died of a signal or a timeout (runner output $1), one
+# line on the usual cause.
+crash_hint() {
+    local msg
+    msg=$(sed -n '/^first failure: /{n;p;q}' "$1")
+    case $msg in
+    *"Received signal 11"* | *"Received signal 7 "*)
+        echo "  (a signal 11 or 7 in a test usually means a NULL, freed or stray pointer was"
+        echo "   followed: a link read from the wrong word, a pointer not set yet, or a list"
+        echo "   that does not end in NULL; the lines printed by the test, below, may say where)" ;;
+    *"Received signal 6 "*)
+        echo "  (a signal 6 means the program stopped itself: the misuse handler found damage"
+        echo "   the code did, or an assertion in the stage's code failed; its message is"
+        echo "   printed by the test, below)" ;;
+    *"Received signal 8 "*)
+        echo "  (a signal 8 is an arithmetic fault: usually a division by zero)" ;;
+    *"Received signal"*)
+        echo "  (the test was killed by a signal, so it could not report an assertion)" ;;
+    *"timeout expired"*)
+        echo "  (a test that runs out of time is usually in a loop that never ends: a list"
+        echo "   with a cycle, or an index that does not move)" ;;
+    esac
+}
+
+# What the tests printed (runner output $1, run with `log`), grouped under
+# the test that printed it: each line goes with the next result line.  Shows
+# at most 4 tests and 24 lines of each; the whole output stays in $1.
+test_output() {
+    awk -v tag="$2" -v file="$1" '
+        function flush_test(name, res,   k) {
+            if (n == 0) return
+            if (shown == 4) { more++; n = 0; return }
+            shown++
+            printf "\nprinted by test %s%s:\n", name, res == "P" ? "" : ", which failed"
+            for (k = 1; k <= n && k <= 24; k++) print "    " line[k]
+            if (n > 24) printf "    ... %d more lines in %s\n", n - 24, file
+            n = 0
+        }
+        /^[^ :]+:[0-9]+:[PFE]:[^:]*:[^:]*:[0-9]+: / {
+            split($0, f, ":")
+            flush_test(f[5] (f[6] > 0 ? " (loop run " f[6] ")" : ""), f[3]); next
+        }
+        /^Running suite / || /^Results for all suites run:/ || /^[0-9]+%: Checks: / { next }
+        index($0, tag ": ") == 1 || / no test ran / { next }
+        /^first failure: / { getline; next }
+        { line[++n] = $0 }
+        END {
+            if (n > 0) { printf "\nprinted outside any test:\n"; for (k = 1; k <= n; k++) print "    " line[k] }
+            if (more) printf "\n(%d more tests printed something: see %s)\n", more, file
+        }' "$1"
 }
 
 # True if Check can be found the way the Makefile looks for it.
@@ -179,10 +246,13 @@ cmd_run() {
     echo "exercise $ex: running the tests tagged $ex"
     echo
     local out="$dir/tests.log" status counts
-    run_tagged "$runner" "$ex" "$out"
+    run_tagged "$runner" "$ex" "$out" log
     status=$?
-    grep -v ': no test ran' "$out"
+    awk -v tag="$ex" 'index($0, tag ": ") == 1 && / tests pass$/ { print; next }
+        /^first failure: / { print; getline; print }' "$out"
     failing_test_name "$out"
+    crash_hint "$out"
+    test_output "$out" "$ex"
     echo
     if counts=$(read_counts "$ex" "$out") && [ "${counts#* }" = 0 ]; then
         echo "make exercise: no test in tests/$stage/ is tagged $ex yet, so there is nothing to pass."
@@ -198,7 +268,15 @@ cmd_run() {
         exit 1
     fi
     echo "done: move on to the next exercise"
+    unchecked_rules "$ex"
     exit 0
+}
+
+# The README's paragraph that starts "**Not checked by the tests:**", if it
+# has one: rules the tests cannot see, which the learner checks by reading.
+unchecked_rules() {
+    awk '/^\*\*Not checked by the tests:\*\*/ { on = 1 } on && /^ *$/ { exit } on' \
+        "exercises/$1/README.md" | sed -e 's/\*\*//g' -e 's/`//g' -e 's/^/  /'
 }
 
 # The second round of `make exercise`, once every test passes: the same tests
@@ -327,8 +405,8 @@ validate_one() {
     # Only now, details.
     case $stub_text in
     *"stub passes"*)
-        if ! grep -qs "$(ex_macro "$ex")" "stages/$stage"/*.c "stages/$stage"/*.h; then
-            echo "    the stage never compiles the stub in: no #ifdef $(ex_macro "$ex") in stages/$stage/"
+        if ! grep -qs "$(ex_macro "$ex")" "stages/$stage"/*.[ch] "tests/$stage"/*.c; then
+            echo "    nothing compiles the stub in: no #ifdef $(ex_macro "$ex") in stages/$stage/ or tests/$stage/"
         else
             echo "    the stub must fail its tests: either they do not catch it, or it has been solved"
             echo "    (expected in a learner's copy; git diff --stat exercises/ shows the edited stubs)"

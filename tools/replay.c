@@ -41,7 +41,8 @@
  * reallocated or freed (in the untimed run).
  *
  * Usage: replay [-r runs] [-s slab_size] [-g growth] [-m max_size]
- *               [-t trim_every] [-c] trace...
+ *               [-S size,size,...] [-t trim_every] [-c] trace...
+ *   -S    an explicit class list (slabs_config_t::sizes) instead of -g/-m
  *   -t N  also replay slabs calling slabs_trim(s, 1) every N operations
  *   -c    slabs with SLABS_CHECKED
  */
@@ -468,20 +469,31 @@ static void report(const trace_t *t, const alloc_if_t *as, int n, const options_
 static void usage(void)
 {
     fprintf(stderr, "usage: replay [-r runs] [-s slab_size] [-g growth] [-m max_size]\n"
-                    "              [-t trim_every] [-c] trace...\n");
+                    "              [-S size,size,...] [-t trim_every] [-c] trace...\n");
     exit(2);
+}
+
+/* -S 16,32,48: the sizes into out (at most cap); how many, 0 if too many. */
+static size_t parse_sizes(const char *arg, size_t *out, size_t cap)
+{
+    size_t n = 0;
+    for (char *end; *arg != '\0' && n < cap; arg = *end ? end + 1 : end)
+        out[n++] = strtoul(arg, &end, 0);
+    return *arg ? 0 : n;
 }
 
 static int parse_args(int argc, char **argv, options_t *o)
 {
+    static size_t sizes[1024];
     int opt;
     o->runs = 5;
-    while ((opt = getopt(argc, argv, "r:s:g:m:t:c")) != -1) {
+    while ((opt = getopt(argc, argv, "r:s:g:m:S:t:c")) != -1) {
         switch (opt) {
         case 'r': o->runs = atoi(optarg); break;
         case 's': o->cfg.slab_size = strtoul(optarg, NULL, 0); break;
         case 'g': o->cfg.growth = strtod(optarg, NULL); break;
         case 'm': o->cfg.max_size = strtoul(optarg, NULL, 0); break;
+        case 'S': o->cfg.sizes = sizes; o->cfg.n_sizes = parse_sizes(optarg, sizes, 1024); break;
         case 't': o->trim_every = atol(optarg); break;
         case 'c': o->cfg.flags |= SLABS_CHECKED; break;
         default: usage();
