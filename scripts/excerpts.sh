@@ -33,8 +33,9 @@
 #   that is exactly ```.  Write only the marker line and run `refresh`: it
 #   adds the block.  Never edit a block by hand; change the source instead.
 #
-#   A region that an exercise replaces (it sits in the #else branch of an
-#   `#ifdef SC_EX_...` in the source) is the exercise's answer: it may be
+#   A region that an exercise replaces is the exercise's answer: it sits in
+#   the #else branch of an `#ifdef SC_EX_...` in the source, or it defines a
+#   function that an exercise stub (exercises/*/*.c) defines.  It may be
 #   quoted only after the chapter's exercises heading (an anchor ending in
 #   `_exercises}`), folded inside <details> ... </details>.
 #
@@ -142,15 +143,28 @@ region() {
     }' "$1"
 }
 
-# True if the region of tag in file lies in an exercise branch
-# (#ifdef SC_EX_... / #else / #endif).
+# Names of the functions defined (at the start of a line) in C text on stdin.
+defined_functions() {
+    awk '/^[A-Za-z_][^;]*\(/ && !/^#/ {
+        s = $0; sub(/\(.*/, "", s); n = split(s, w, /[^A-Za-z0-9_]+/)
+        for (i = n; i > 0; i--) if (w[i] != "") { print w[i]; break }
+    }' | sort -u
+}
+
+# True if the region of tag in file is an exercise's answer: it lies in an
+# exercise branch (#ifdef SC_EX_... / #else / #endif), or it defines a
+# function that an exercise stub (exercises/*/*.c) defines too.
 in_exercise() {
-    awk -v tag="$2" '
-    { t = $0; gsub(/^[ \t]+|[ \t]+$/, "", t) }
-    /^#ifdef SC_EX_/ { ex = 1 }
-    /^#endif/ { ex = 0 }
-    t == "// [" tag "]" { found = 1; exit }
-    END { exit !(found && ex) }' "$1"
+    if awk -v tag="$2" '
+        { t = $0; gsub(/^[ \t]+|[ \t]+$/, "", t) }
+        /^#ifdef SC_EX_/ { ex = 1 }
+        /^#endif/ { ex = 0 }
+        t == "// [" tag "]" { found = 1; exit }
+        END { exit !(found && ex) }' "$1"; then
+        return 0
+    fi
+    [[ -n "$(comm -12 <(region "$1" "$2" 2>/dev/null | defined_functions) \
+        <(cat exercises/*/*.c 2>/dev/null | defined_functions))" ]]
 }
 
 # The lines of a saved output from the first line starting with from to the
