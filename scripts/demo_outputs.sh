@@ -66,6 +66,14 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 status=0
+
+# differs WHY OLD NEW OLD_LABEL NEW_LABEL: if the files differ, prints WHY,
+# the diff, and fails.
+differs() {
+    diff -u --label "$4" --label "$5" "$2" "$3" >"$tmp/diff" && return 1
+    echo "$1" >&2
+    cat "$tmp/diff" >&2
+}
 for s in "${stages[@]}"; do
     nn=${s%%-*}
     saved=docs/data/demo-$nn.txt
@@ -77,10 +85,8 @@ for s in "${stages[@]}"; do
     fi
     if [[ "$mode" == save ]]; then
         "$demo" | mask >"$tmp/run2"
-        if ! diff -u --label "run 1" --label "run 2" "$tmp/run1" "$tmp/run2" >"$tmp/diff"; then
-            echo "demo_outputs: $demo prints lines that change from run to run and no" >&2
-            echo "mask rule hides them; add one to mask() in scripts/demo_outputs.sh:" >&2
-            cat "$tmp/diff" >&2
+        if differs "demo_outputs: $demo prints lines that change from run to run; add a rule to mask() in scripts/demo_outputs.sh:" \
+            "$tmp/run1" "$tmp/run2" "run 1" "run 2"; then
             status=1
             continue
         fi
@@ -93,9 +99,8 @@ for s in "${stages[@]}"; do
     elif [[ ! -f "$saved" ]]; then
         echo "demo_outputs: $saved is missing; run '$refresh_cmd'" >&2
         status=1
-    elif ! diff -u --label "$saved (saved)" --label "$demo (now, masked)" "$saved" "$tmp/run1" >"$tmp/diff"; then
-        echo "demo_outputs: the output of $demo has changed since $saved was saved:" >&2
-        cat "$tmp/diff" >&2
+    elif differs "demo_outputs: the output of $demo has changed since $saved was saved:" \
+        "$saved" "$tmp/run1" "$saved (saved)" "$demo (now, masked)"; then
         echo "demo_outputs: if the change is intended, run '$refresh_cmd' and review the chapters' output blocks" >&2
         status=1
     fi
