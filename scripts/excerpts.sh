@@ -22,7 +22,9 @@
 #   written by scripts/demo_outputs.sh; the benchmarks' outputs, written by
 #   `make bench`), from the first line that starts with FROM to the first
 #   later line that starts with TO, both included; without `to`, up to the
-#   first empty line after FROM (a paragraph or table of the output):
+#   first empty line after FROM (a paragraph or table of the output).
+#   Leading spaces and the width of runs of spaces do not count when lines
+#   are compared with FROM and TO, so columns may be re-aligned:
 #
 #       <!-- output: demo-02 from "   class  chunk" to "   above 8192" -->
 #       ```text
@@ -169,11 +171,14 @@ in_exercise() {
 
 # The lines of a saved output from the first line starting with from to the
 # first later line starting with to (or to the line before the first empty
-# line).  Exit status 2: from not found; 3: to not found.
+# line); spaces do not count in the comparison (column widths change).
+# Exit status 2: from not found; 3: to not found.
 output_range() {
     awk -v from="$2" -v to="$3" -v hasto="$4" '
-    !on && index($0, from) == 1 { on = 1; print; next }
-    on && hasto { print; if (index($0, to) == 1) { done = 1; exit } next }
+    function squeeze(t) { gsub(/[ \t]+/, " ", t); sub(/^ /, "", t); return t }
+    BEGIN { from = squeeze(from); to = squeeze(to) }
+    !on && index(squeeze($0), from) == 1 { on = 1; print; next }
+    on && hasto { print; if (index(squeeze($0), to) == 1) { done = 1; exit } next }
     on && $0 == "" { done = 1; exit }
     on { print }
     END {
