@@ -21,7 +21,8 @@
 #   - addresses: every 0x... hexadecimal number becomes 0xADDR;
 #   - timings: on a line that holds a time (a number followed by ns, us, µs
 #     or ms) or a speed ratio (a number followed by x or ×), every number
-#     becomes # and every run of spaces one space (column widths vary).
+#     becomes # and every run of spaces one space (column widths vary), and
+#     "faster" or "slower" becomes "faster-or-slower".
 # If a demo gains another kind of varying line, `save` refuses to write and
 # shows the lines; add a rule to mask() below.
 #
@@ -49,7 +50,7 @@ refresh_cmd="make docs-refresh"
 mask() {
     sed -E \
         -e 's/0x[0-9a-fA-F]+/0xADDR/g' \
-        -e '/[0-9] ?(ns|us|µs|ms)([^A-Za-z]|$)|[0-9](x|×)([^A-Za-z0-9]|$)/{s/[0-9][0-9.,]*/#/g; s/ +/ /g;}'
+        -e '/[0-9] ?(ns|us|µs|ms)([^A-Za-z]|$)|[0-9](x|×)([^A-Za-z0-9]|$)/{s/[0-9][0-9.,]*/#/g; s/ +/ /g; s/(faster|slower)/faster-or-slower/g;}'
 }
 
 # The stage number of stages/NN-name: NN.
