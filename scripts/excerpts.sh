@@ -31,6 +31,16 @@
 #       ...
 #       ```
 #
+#   Prose.  Numbers in prose drift silently, so avoid them; where prose must
+#   rely on a value that a saved output prints (a default, a class count),
+#   state the assumption where the prose uses it:
+#
+#       <!-- assume: demo-02 "slab 64 KiB" (the prose says 64 KiB slabs) -->
+#
+#   The check fails, naming the marker, when no line of docs/data/NAME.txt
+#   contains the quoted text any more (spaces compared as for FROM/TO):
+#   reread and correct the prose, then update the marker.
+#
 #   The block is the fence right after the marker line, up to the next line
 #   that is exactly ```.  Write only the marker line and run `refresh`: it
 #   adds the block.  Never edit a block by hand; change the source instead.
@@ -103,6 +113,14 @@ parse() {
         n = split(s, w, " ")
         if (n != 2) { emit("bad", "", "expected <!-- excerpt: PATH TAG -->", "", 0); next }
         emit("excerpt", w[1], w[2], "", 0); next
+    }
+    /^<!-- assume: / {
+        s = $0; sub(/^<!-- assume: */, "", s)
+        name = s; sub(/ .*/, "", name)
+        text = ""
+        if (match(s, / "[^"]*"/)) text = substr(s, RSTART + 2, RLENGTH - 3)
+        if (name == "" || text == "") { emit("bad", "", "expected <!-- assume: NAME \"TEXT\" [note] -->", "", 0); next }
+        emit("assume", name, text, "", 0); flush(0, 0); next
     }
     /^<!-- output: / {
         s = $0; sub(/^<!-- output: */, "", s)
@@ -187,6 +205,15 @@ output_range() {
     }' "$1"
 }
 
+# True if a line of a saved output contains text (runs of spaces squeezed).
+output_contains() {
+    awk -v text="$2" '
+    function squeeze(t) { gsub(/[ \t]+/, " ", t); sub(/^ /, "", t); return t }
+    BEGIN { text = squeeze(text) }
+    index(squeeze($0), text) { found = 1; exit }
+    END { exit !found }' "$1"
+}
+
 # Writes the expected content of a marker to $tmp/want; on failure prints why
 # and returns 1.
 expected() {
@@ -245,6 +272,7 @@ fence_lang() {
 errors=0
 stale=0
 blocks=0
+assumptions=0
 for md in "$@"; do
     parse "$md" >"$tmp/markers"
     out=$tmp/new.md
@@ -256,6 +284,16 @@ for md in "$@"; do
         if [[ "$kind" == bad ]]; then
             echo "$md:$line: bad marker: $a1" >&2
             errors=$((errors + 1))
+            continue
+        fi
+        if [[ "$kind" == assume ]]; then
+            blocks=$((blocks - 1))
+            assumptions=$((assumptions + 1))
+            if [[ ! -f docs/data/$src.txt ]] || ! output_contains "docs/data/$src.txt" "$a1"; then
+                echo "$md:$line: docs/data/$src.txt no longer says \"$a1\"; the prose that assumes it must change:" >&2
+                sed -n "${line}p" "$md" >&2
+                errors=$((errors + 1))
+            fi
             continue
         fi
         if [[ "$kind" == excerpt && -f "$src" ]] && in_exercise "$src" "$a1" &&
@@ -318,5 +356,5 @@ if ((errors > 0 || stale > 0)); then
     ((errors > 0)) && echo "excerpts: $errors problem(s) with markers; fix them by hand (see above)" >&2
     exit 1
 fi
-[[ "$mode" == check ]] && echo "excerpts: $blocks quoted blocks match their sources"
+[[ "$mode" == check ]] && echo "excerpts: $blocks quoted blocks match their sources; $assumptions assumptions of the prose hold"
 exit 0
