@@ -7,8 +7,9 @@
 #   1. scripts/demo_outputs.sh check: the release demos still print what
 #      docs/data/demo-NN.txt holds (builds them with make MODE=release);
 #   2. scripts/excerpts.sh check: every code excerpt in docs/*.md is the
-#      tagged region of its source, and every quoted output block is what
-#      docs/data/NAME.txt holds.
+#      tagged region of its source, every quoted output block is what
+#      docs/data/NAME.txt holds, and every value the prose assumes is still
+#      printed there (the script's header explains the markers).
 # With `refresh`, both are brought up to date first instead (demo outputs
 # saved, blocks rewritten; docs/measurements.md's blocks come from the
 # benchmark outputs that `make bench` wrote), and then checked as above.
