@@ -26,10 +26,14 @@
 #   Leading spaces and the width of runs of spaces do not count when lines
 #   are compared with FROM and TO, so columns may be re-aligned:
 #
-#       <!-- output: demo-02 from "   class  chunk" to "   above 8192" -->
+#       <!-- output: demo-02 from "class chunk per slab" to "above " -->
 #       ```text
 #       ...
 #       ```
+#
+#   The block is the fence right after the marker line, up to the next line
+#   that is exactly ```.  Write only the marker line and run `refresh`: it
+#   adds the block.  Never edit a block by hand; change the source instead.
 #
 #   Prose.  Numbers in prose drift silently, so avoid them; where prose must
 #   rely on a value that a saved output prints (a default, a class count),
@@ -41,28 +45,37 @@
 #   contains the quoted text any more (spaces compared as for FROM/TO):
 #   reread and correct the prose, then update the marker.
 #
-#   The block is the fence right after the marker line, up to the next line
-#   that is exactly ```.  Write only the marker line and run `refresh`: it
-#   adds the block.  Never edit a block by hand; change the source instead.
-#
 #   A region that an exercise replaces is the exercise's answer: it sits in
 #   the #else branch of an `#ifdef SC_EX_...` in the source, or it defines a
 #   function that an exercise stub (exercises/*/*.c) defines.  It may be
 #   quoted only after the chapter's exercises heading (an anchor ending in
-#   `_exercises}`), folded inside <details> ... </details>.
+#   `_exercises}`), folded, each HTML line on its own line (GitHub needs the
+#   empty line after </summary>; scripts/md_filter.sh adapts these lines for
+#   Doxygen):
+#
+#       <details>
+#       <summary>Solution: freelist_push() and freelist_pop() (01-freelist)</summary>
+#
+#       <!-- excerpt: stages/01-pool/pool.c freelist -->
+#       ```c
+#       ...
+#       ```
+#
+#       </details>
 #
 # MODES
 #
 #   check    compares every block with its source; prints a diff for each
 #            block that differs, and fails if any differs, if a tag or a FROM/
-#            TO line is gone, or if an exercise's answer is quoted too early.
+#            TO line is gone, if an assumption no longer holds, or if an
+#            exercise's answer is quoted too early.
 #            Run by `make docs` (scripts/docs.sh), so by `make check`.
 #   refresh  rewrites every block from its source (the chapters' prose is
 #            not touched: reread it when numbers in a block changed).
 #            `make docs-refresh` runs scripts/demo_outputs.sh save first,
 #            then this.
 #
-# Needs only bash, awk (POSIX: mawk will do), sed, diff and grep.
+# Needs only bash, awk (POSIX: mawk will do), sed, diff, grep and comm.
 set -euo pipefail
 
 mode=${1:-}
