@@ -237,6 +237,7 @@ asan:
 
 docs:
 	@+bash scripts/docs.sh
+docs-refresh: ; @+bash scripts/docs.sh refresh
 
 exercise:
 	@test -n "$(EX)" || { echo "usage: make exercise EX=NN-name (see exercises/)"; exit 2; }
