@@ -227,6 +227,24 @@ static void slab_take_table(slabs_class_t *c, slab_t *d, size_t first)
     }
 }
 
+/* Frees every object of slab d's pool and retakes its table chunks, cleared
+ * as in a new slab. */
+static void slab_reset(slabs_class_t *c, slab_t *d)
+{
+    pool_reset(&d->pool);
+    slab_take_table(c, d, 0);
+    if (d->table)
+        memset(d->table, 0, c->table_bytes);
+    d->stale = false;
+}
+
+/* A stale slab about to be used again gets its pool reset. */
+static inline void slab_refresh(slabs_class_t *c, slab_t *d)
+{
+    if (d->stale)
+        slab_reset(c, d);
+}
+
 /* Gives slab d's requested-size table its memory (when sizes are tracked):
  * the first chunks of the slab (chunk 0 is already allocated), or the
  * descriptor's inline table. */
@@ -237,7 +255,7 @@ static void slab_init_table(slabs_class_t *c, slab_t *d, void *chunk0)
         slab_take_table(c, d, 1);
         SC_ASSERT(d->pool.live == c->table_chunks);
     } else {
-        d->table = c->table_bytes ? d->inline_table : NULL;
+        d->table = c->table_bytes ? (unsigned char *)d->inline_table : NULL;
         pool_free(&d->pool, chunk0);
     }
     if (d->table)
@@ -255,7 +273,7 @@ static void *slab_try_new(slabs_t *s, void *cp)
     slab_t *d = pool_alloc(&s->descs);
     if (d == NULL)
         return NULL;
-    memset(d, 0, sizeof *d);
+    memset(d, 0, slabs_desc_size(s->flags));
     pool_config_t pc = slabs_class_pool_config(s, c);
     int rc = pool_init(&d->pool, &pc);
     SC_ASSERT(rc == 0);
@@ -344,8 +362,10 @@ static SLABS_COLD void *alloc_slow(slabs_t *s, slabs_class_t *c, size_t size)
         slab_t *d = list_first(c, SLAB_PARTIAL);
         if (d == NULL) {
             d = list_first(c, SLAB_EMPTY);
-            if (d != NULL)
+            if (d != NULL) {
+                slab_refresh(c, d);
                 list_move(c, d, SLAB_PARTIAL);
+            }
             else if ((d = slab_new(s, c)) == NULL) {
                 errno = ENOMEM;
                 return NULL;
@@ -674,40 +694,91 @@ size_t slabs_trim_idle(slabs_t *s, uint64_t idle_ns)
 
 /* ---- whole-allocator operations ----------------------------------------- */
 
-/* Frees every object of slab d (which is on no list) and retakes its table
- * chunks, cleared as in a new slab. */
-static void slab_reset(slabs_class_t *c, slab_t *d)
+/* Reset, lazily.  slabs_reset() must be cheap for an allocator with many
+ * slabs: it writes only the first cache line of each descriptor (the list
+ * tag, the stamp, the stale mark) and moves whole lists in O(1).  A slab
+ * it empties is "stale": its stage-01 pool still counts the old objects
+ * until the slab is reused, when slab_refresh() resets the pool.  Checked
+ * mode resets every pool at once instead: its live bitmaps must refuse a
+ * free of an object from before the reset. */
+
+/* Slab d of class c holds no object any more, by slabs_reset(): it joins
+ * the empty list (the caller moves the lists), stamped now. */
+static void slab_reset_mark(const slabs_t *s, slabs_class_t *c, slab_t *d, uint64_t now)
 {
-    pool_reset(&d->pool);
-    slab_take_table(c, d, 0);
-    if (d->table)
-        memset(d->table, 0, c->table_bytes);
+    if (d->list != SLAB_EMPTY || d->stale) {
+        if (s->flags & SLABS_CHECKED) {
+            slab_reset(c, d);
+        } else {
+            d->stale = true;
+            /* every object of it is dead: memcheck and ASan see it now */
+            tool_noaccess(slabs_chunk0(d), s->slab_size - c->first_offset);
+        }
+    }
+    d->list = SLAB_EMPTY;
+    d->emptied_at = now;
 }
 
-/* Empties every slab of class c onto its empty list, all stamped now. */
-static void class_reset(slabs_class_t *c, uint64_t now)
+/* Moves every slab of list from to the tail of list to, in O(1). */
+static void list_splice_tail(slabs_class_t *c, int from, int to)
+{
+    slab_link_t *f = &c->lists[from], *t = &c->lists[to];
+    if (f->next == f)
+        return;
+    f->next->prev = t->prev;
+    t->prev->next = f->next;
+    f->prev->next = t;
+    t->prev = f->prev;
+    f->next = f->prev = f;
+    c->n[to] += c->n[from];
+    c->n[from] = 0;
+}
+
+/* Lists walked together by reset_mark_all(). */
+#define RESET_WAYS 16
+
+/* Marks every slab of every class (slab_reset_mark()).  A list walk is a
+ * chain of dependent loads, each a likely cache miss on a big allocator, so
+ * up to RESET_WAYS lists are walked together, one step of each in turn:
+ * their misses overlap instead of following one another.  O(slabs). */
+static void reset_mark_all(const slabs_t *s, uint64_t now)
+{
+    slab_link_t *at[RESET_WAYS];     /* the next link of each walk */
+    slabs_class_t *cls[RESET_WAYS];  /* the class of each walk */
+    int list[RESET_WAYS];            /* the list of each walk */
+    size_t ways = 0, next = 0;       /* walks under way; next (class, list) to start */
+    for (;;) {
+        while (ways < RESET_WAYS && next < s->n_classes * SLAB_LISTS) {
+            cls[ways] = &s->classes[next / SLAB_LISTS];
+            list[ways] = (int)(next++ % SLAB_LISTS);
+            at[ways] = cls[ways]->lists[list[ways]].next;
+            ways++;
+        }
+        if (ways == 0)
+            return;
+        for (size_t w = 0; w < ways;) {
+            if (at[w] == &cls[w]->lists[list[w]]) { /* done: the last walk takes its place */
+                ways--;
+                at[w] = at[ways], cls[w] = cls[ways], list[w] = list[ways];
+                continue;
+            }
+            slab_t *d = slabs_slab_of_link(at[w]);
+            at[w] = at[w]->next;
+            slab_reset_mark(s, cls[w], d, now);
+            w++;
+        }
+    }
+}
+
+/* Class c after reset_mark_all(): every slab on its empty list, in O(1). */
+static void class_reset(slabs_class_t *c)
 {
     c->cache = NULL; /* its chunks are freed with the rest */
     c->cached = 0;
-    slab_link_t done = {&done, &done};
-    for (int l = 0; l < SLAB_LISTS; l++) {
-        slab_t *d;
-        while ((d = list_first(c, l)) != NULL) {
-            list_unlink(c, d);
-            slab_reset(c, d);
-            d->emptied_at = now;
-            d->link.next = done.next; /* keep the order: push then reverse */
-            d->link.prev = &done;
-            done.next->prev = &d->link;
-            done.next = &d->link;
-        }
-    }
-    while (done.prev != &done) {
-        slab_t *d = slabs_slab_of_link(done.prev);
-        done.prev = d->link.prev;
-        list_push(c, d, SLAB_EMPTY);
-    }
     c->requested = 0;
+    list_splice_tail(c, SLAB_FULL, SLAB_PARTIAL);
+    list_splice_tail(c, SLAB_EMPTY, SLAB_PARTIAL);
+    list_splice_tail(c, SLAB_PARTIAL, SLAB_EMPTY);
 }
 
 void slabs_reset(slabs_t *s)
@@ -715,8 +786,9 @@ void slabs_reset(slabs_t *s)
     if (s == NULL || s->classes == NULL)
         return;
     uint64_t now = slabs_now(s);
+    reset_mark_all(s, now);
     for (size_t i = 0; i < s->n_classes; i++)
-        class_reset(&s->classes[i], now);
+        class_reset(&s->classes[i]);
     while (s->large != NULL)
         slabs_large_free(s, s->large);
     SC_ASSERT_EXPENSIVE(slabs_check(s) == 0);

@@ -46,7 +46,8 @@
  * classes, and always 0 when sizes are not tracked.
  *
  * Costs, said plainly:
- *  - per slab: one descriptor (384 bytes on 64-bit machines, from a
+ *  - per slab: one descriptor (256 bytes on 64-bit machines, 384 when
+ *    requested sizes are tracked, from a
  *    stage-01 pool of descriptors in 4 KiB blocks), a side-table slot (16
  *    bytes, in a table at most half full), the stage-01 block header (24
  *    bytes, plus a bitmap of one bit per chunk with SLABS_CHECKED), and the

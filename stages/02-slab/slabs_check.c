@@ -10,7 +10,9 @@
  *    on this list, has its block aligned to slab_size, a live count that
  *    fits the list (partial: some free, and some live unless it is the
  *    head, which may have emptied in place; full: none free; empty: none
- *    live) and a stage-01 pool that passes pool_check();
+ *    live, or stale: emptied by slabs_reset(), which only unchecked
+ *    allocators leave, only on the empty list) and a stage-01 pool that
+ *    passes pool_check();
  *  - per class: when sizes are tracked, requested within [used * smallest,
  *    used * size] (used = the slabs' live objects), and with
  *    SLABS_CHECKED exactly the sum of the table entries of the live chunks
@@ -81,6 +83,9 @@ static size_t check_slab(const slabs_t *s, const slabs_class_t *c, int l, const 
     bad += (addrmap_get(&s->map, (uintptr_t)d->pool.head) != c);
     bad += (pool_block_owner(d->pool.head) != &d->pool);
     bad += ((d->table != NULL) != (c->table_bytes != 0));
+    /* a slab emptied by slabs_reset() with its pool not reset yet: only on
+     * the empty list, and never in checked mode (which resets at once) */
+    bad += (d->stale && (l != SLAB_EMPTY || (s->flags & SLABS_CHECKED)));
     size_t used = slabs_slab_used(d);
     bool full = d->pool.live + d->pool.quarantined == d->pool.per_block;
     if (l == SLAB_EMPTY)

@@ -331,7 +331,7 @@ int slabs_init(slabs_t *s, const slabs_config_t *cfg)
         return -EINVAL;
     init_fields(s, cfg, &pl);
     pool_config_t dc = {
-        .obj_size = sizeof(slab_t),
+        .obj_size = slabs_desc_size(pl.flags),
         .align = SLAB_DESC_ALIGN,
         .block_size = SLABS_DESC_BLOCK_SIZE,
         .source = &s->source,

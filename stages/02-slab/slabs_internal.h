@@ -70,23 +70,33 @@ typedef struct slab_link {
  * are 64-byte aligned, so it is free in theirs). */
 #define SLABS_LARGE_TAG ((uintptr_t)1)
 
-/** A slab's descriptor.  Descriptors are 64-byte aligned, and everything an
- * allocation or a free of an untracked allocator reads (the list link, the
- * class, the list, the hot head of the stage-01 pool) sits in the first
+/** A slab's descriptor.  Descriptors are 64-byte aligned, and everything
+ * the slab paths read and slabs_reset() writes (the list link, the class,
+ * the stamp, the list, the hot head of the stage-01 pool) sits in the first
  * cache line (asserted below). */
 typedef struct slab {
     slab_link_t link;     /**< position on the class list named by list */
     slabs_class_t *klass; /**< its class: one of owner->classes */
+    uint64_t emptied_at;  /**< clock when it last became empty; meaningful on the empty list */
     uint8_t list;         /**< enum slab_list: the list it is on */
+    bool stale;           /**< emptied by slabs_reset() without flags, its pool not reset yet: no object of it is live, whatever the pool says; only on the empty list */
     pool_t pool;          /**< the slab's chunks: a stage-01 pool owning exactly one block, the slab */
     unsigned char *table; /**< requested-size table (inline_table, or the slab's first chunks); NULL when sizes are not tracked */
     slabs_t *owner;       /**< the allocator this slab belongs to */
-    uint64_t emptied_at;  /**< clock when it last became empty; meaningful on the empty list */
-    _Alignas(8) unsigned char inline_table[SLAB_INLINE_TABLE]; /**< the table when it is this small */
+    uint64_t inline_table[]; /**< the table when it is at most SLAB_INLINE_TABLE bytes; present only when sizes are tracked (see slabs_desc_size()) */
 } slab_t;
 
 /* Alignment of descriptors in their pool: one cache line. */
 #define SLAB_DESC_ALIGN 64
+
+/* Bytes of a descriptor of s: the inline table only when sizes are
+ * tracked.  (slabs_reset() visits every descriptor, so their size is felt
+ * on big allocators.) */
+static inline size_t slabs_desc_size(unsigned flags)
+{
+    bool tracked = (flags & (SLABS_STATS | SLABS_CHECKED | SLABS_ZERO)) != 0;
+    return sizeof(slab_t) + (tracked ? SLAB_INLINE_TABLE : 0);
+}
 
 _Static_assert(offsetof(slab_t, pool) + offsetof(pool_t, flags) + sizeof(unsigned) <= SLAB_DESC_ALIGN,
                "a descriptor's hot fields share its first cache line");
@@ -251,10 +261,11 @@ static inline slab_t *slabs_slab_of_link(const slab_link_t *l)
     return (slab_t *)(uintptr_t)((const char *)l - offsetof(slab_t, link));
 }
 
-/* Live chunks of slab d that hold objects (the table chunks aside). */
+/* Live chunks of slab d that hold objects (the table chunks aside); none
+ * in a slab that slabs_reset() emptied without resetting its pool. */
 static inline size_t slabs_slab_used(const slab_t *d)
 {
-    return d->pool.live - d->klass->table_chunks;
+    return d->stale ? 0 : d->pool.live - d->klass->table_chunks;
 }
 
 /* ---- shared between the files of stage 02 ------------------------------- */

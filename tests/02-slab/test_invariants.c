@@ -230,6 +230,16 @@ START_TEST(slab_list_tag)
 }
 END_TEST
 
+START_TEST(slab_stale_off_the_empty_list)
+{
+    slab_t *d = slab_of(objs[0]);   /* on the partial list */
+    d->stale = true;                /* only slabs_reset() marks, and only empty ones */
+    ck_assert_uint_eq(slabs_check(&st_s), 1);
+    d->stale = false;
+    ck_assert_uint_eq(slabs_check(&st_s), 0);
+}
+END_TEST
+
 START_TEST(slab_class_pointer)
 {
     slab_t *d = slab_of(objs[0]);
@@ -464,6 +474,7 @@ Suite *slabs_invariants_suite(void)
     tcase_add_test(tc, slab_pool_live_count);
     tcase_add_test(tc, slab_list_tag);
     tcase_add_test(tc, slab_class_pointer);
+    tcase_add_test(tc, slab_stale_off_the_empty_list);
     tcase_add_test(tc, slab_free_list_link);
     tcase_add_test(tc, lookup_entry);
     tcase_add_test(tc, class_size_without_slabs);
