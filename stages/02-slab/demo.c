@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "fmt.h"
+#include "rng.h"
 #include "slabs.h"
 
 #define OBJECTS 200000   /* objects in the mixed workload */
@@ -26,13 +27,11 @@
 /* ---- the workload ------------------------------------------------------- */
 
 /* A small deterministic generator, so every run does the same work. */
-static uint64_t rng_state = 0x5eed;
+static rng_t rng = {0x5eed};
+
 static uint64_t rnd(void)
 {
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15u);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-    return z ^ (z >> 31);
+    return rng_next(&rng);
 }
 
 /* Sizes skewed to the small end, as per-request attributes are:
