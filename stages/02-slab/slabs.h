@@ -291,7 +291,7 @@ void *slabs_realloc(slabs_t *s, void *p, size_t size);
  *
  * The slab is found by masking @p p and looking the slab's address up in a
  * side table.  Without flags the object then waits on its class's cache, a
- * short LIFO list (up to about 8 KiB of objects, 4 to 64 of them), where
+ * short LIFO list (up to about 32 KiB of objects, 4 to 64 of them), where
  * the class's next allocation takes it back while it is still in the CPU's
  * caches; when the cache is full, its older half goes back to the slabs,
  * and the trims and a refusal by max_bytes empty the caches first.  With

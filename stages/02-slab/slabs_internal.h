@@ -136,7 +136,7 @@ struct slabs_class {
 };
 
 /* Bytes of freed chunks a class's cache may hold (within 4 to 64 chunks). */
-#define SLABS_CACHE_BYTES ((size_t)8192)
+#define SLABS_CACHE_BYTES ((size_t)32768)
 
 _Static_assert(sizeof(struct slabs_class) == 128,
                "two cache lines a class: the class of a size is one shift from the lookup");

@@ -8,14 +8,16 @@
  * and slabs_check()), and their block goes back to the source when they
  * are freed.
  *
- * Growth by realloc is amortised O(1): a large object that must move to grow
- * gets a block of at least 1.5 times its old usable size, so a loop that
- * grows one object a few bytes at a time copies it O(log n) times, each
- * copy paid for by the growth since the one before (every byte is copied
- * at most three times in all); later growth fills that room in place.  A
- * caller that grows its object by 1.5 times or more at each step already
- * amortises, and gets exactly what it asks for.  A large object that is
- * allocated, not grown, gets no room: only objects that grow pay for it.
+ * Growth by realloc is amortised O(1).  A large object that must move for
+ * a small step (less than a quarter of its usable size) gets a block twice
+ * its old usable size, so a loop that grows one object a few bytes at a
+ * time copies it O(log n) times, each copy paid for by the growth since the
+ * one before (every byte is copied at most twice in all); later growth
+ * fills that room in place.  A caller that grows by a quarter or more at
+ * each step already grows geometrically, and gets exactly what it asks
+ * for (a string builder that grows by half wastes nothing).  A large
+ * object that is allocated, not grown, gets no room: only objects that grow
+ * pay for it.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -105,7 +107,7 @@ void *slabs_large_realloc(slabs_t *s, slabs_large_t *l, size_t size)
             memset(obj + old, 0, size - old);
         return obj;
     }
-    size_t room = size > usable && size - usable < usable / 2 ? usable + usable / 2 : size;
+    size_t room = size > usable && size - usable < usable / 4 ? 2 * usable : size;
     char *q = slabs_large_alloc(s, size, room);
     if (q == NULL)
         return NULL;
