@@ -1382,11 +1382,12 @@ static int bs_driver(int argc, char **argv)
     uint64_t t0 = bh_driver_begin(&st.opt, "stage 02 benchmark: slab classes vs general-purpose allocators");
     bh_probe_local(bs_comps, BS_NCOMP, BS_GS, BS_SL);
     printf("\nEvery speed figure: nanoseconds per alloc+free pair; slabs with its default configuration\n"
-           "(classes from 16 B by x1.25, 64 KiB slabs).  Sizes: uniform = 16 B-1 KiB, each size equally\n"
+           "(classes from %zu B by x%.2f, %zu KiB slabs).  Sizes: uniform = 16 B-1 KiB, each size equally\n"
            "likely; skewed = 70 %% 16-64 B, 25 %% 65-256 B, 5 %% 257-1024 B; or one fixed size.  pair: alloc\n"
            "and free at once; batch-1000: 1000 allocations, then their frees in order; random-L: free a\n"
            "random live object and allocate the next size in its place (L live).  Competitors interleaved.\n"
-           "realloc-grow (T3b): one object grown by realloc, time per whole growth loop.\n");
+           "realloc-grow (T3b): one object grown by realloc, time per whole growth loop.\n",
+           SLABS_DEFAULT_MIN_SIZE, SLABS_DEFAULT_GROWTH, SLABS_DEFAULT_SLAB_SIZE / 1024);
     bs_run_all(&st);
     bs_print_summary(&st);
     bs_count_instructions(&st);
