@@ -22,10 +22,15 @@
  * @c slab_size, with a small header; the side table maps the block to that
  * header, marked as large.
  *
+ * Without flags, each class first keeps a short cache of its most recently
+ * freed objects (up to about 32 KiB of them): a free pushes the object
+ * there, and the next allocation of the class takes it back while it is
+ * still in the CPU's caches, without touching a slab (see slabs_free()).
+ *
  * Per class, slabs sit on one of three lists: partial (some chunks free),
- * full (none free) and empty (no live object).  Allocation takes the head of
- * the partial list, else an empty slab of the same class, else a new slab:
- * it never scans.  A slab that empties while it is the head of its partial
+ * full (none free) and empty (no live object).  Allocation (when the
+ * class's cache is empty) takes the head of the partial list, else an empty
+ * slab of the same class, else a new slab: it never scans.  A slab that empties while it is the head of its partial
  * list stays there ("emptied in place"), so that a class that allocates and
  * frees one object at a time does not move its slab between two lists and
  * read the clock on every free; it is still an empty slab for trimming,
@@ -377,7 +382,9 @@ size_t slabs_trim_idle(slabs_t *s, uint64_t idle_ns);
  * @brief Frees every object at once.  O(slabs + large objects).
  *
  * Every slab becomes empty (and is stamped now) but is kept for reuse;
- * large objects go back to the source.  Every pointer handed out becomes
+ * large objects go back to the source; the classes' caches are emptied.
+ * Each slab costs one cache line of its descriptor: without flags a slab's
+ * stage-01 pool is reset only when the slab is reused.  Every pointer handed out becomes
  * invalid (memcheck and ASan report a later access to a slab object).
  * The peak counter is kept.
  * @param s the allocator (NULL or zeroed: a no-op)
