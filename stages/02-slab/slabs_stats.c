@@ -7,7 +7,6 @@
  * those slabs can hold minus what is live.  O(slabs).
  */
 #include <errno.h>
-#include <string.h>
 
 #include "slabs_internal.h"
 
@@ -44,7 +43,7 @@ void slabs_stats(const slabs_t *s, slabs_stats_t *out)
 {
     if (out == NULL)
         return;
-    memset(out, 0, sizeof *out);
+    *out = (slabs_stats_t){0};
     if (s == NULL)
         return;
     for (size_t i = 0; i < s->n_classes; i++) {
