@@ -19,19 +19,10 @@ set -euo pipefail
 
 mode=${1:-}
 stage=${2:-}
-case "$mode" in
-quick | full) ;;
-*)
-    echo "usage: scripts/bench.sh quick|full [STAGE]" >&2
-    exit 2
-    ;;
-esac
-
 cd "$(dirname "$0")/.."
-buildroot=${BUILDROOT:-build}
-cc=${CC:-cc}
-cc=${cc%% *}
-bindir=$buildroot/${cc##*/}/release/bench
+. scripts/lib.sh
+usage_check "$mode" "scripts/bench.sh quick|full [STAGE]" quick full
+bindir=$(release_dir bench)
 
 # Which benchmarks: bench/bench_NAME.c for stage NN-NAME, or all of them.
 names=()

@@ -32,19 +32,10 @@
 set -euo pipefail
 
 mode=${1:-}
-case "$mode" in
-check | save) ;;
-*)
-    echo "usage: scripts/demo_outputs.sh check|save" >&2
-    exit 2
-    ;;
-esac
-
 cd "$(dirname "$0")/.."
-buildroot=${BUILDROOT:-build}
-cc=${CC:-cc}
-cc=${cc%% *}
-bindir=$buildroot/${cc##*/}/release/stages
+. scripts/lib.sh
+usage_check "$mode" "scripts/demo_outputs.sh check|save" check save
+bindir=$(release_dir stages)
 refresh_cmd="make docs-refresh"
 
 mask() {
