@@ -89,13 +89,19 @@ typedef struct slab {
 /* Alignment of descriptors in their pool: one cache line. */
 #define SLAB_DESC_ALIGN 64
 
-/* Bytes of a descriptor of s: the inline table only when sizes are
- * tracked.  (slabs_reset() visits every descriptor, so their size is felt
- * on big allocators.) */
+/* True if an allocator with these flags remembers each object's requested
+ * size (a table per slab). */
+static inline bool slabs_flags_track_sizes(unsigned flags)
+{
+    return (flags & (SLABS_STATS | SLABS_CHECKED | SLABS_ZERO)) != 0;
+}
+
+/* Bytes of a descriptor of an allocator with these flags: the inline table
+ * only when sizes are tracked.  (slabs_reset() visits every descriptor, so
+ * their size is felt on big allocators.) */
 static inline size_t slabs_desc_size(unsigned flags)
 {
-    bool tracked = (flags & (SLABS_STATS | SLABS_CHECKED | SLABS_ZERO)) != 0;
-    return sizeof(slab_t) + (tracked ? SLAB_INLINE_TABLE : 0);
+    return sizeof(slab_t) + (slabs_flags_track_sizes(flags) ? SLAB_INLINE_TABLE : 0);
 }
 
 _Static_assert(offsetof(slab_t, pool) + offsetof(pool_t, flags) + sizeof(unsigned) <= SLAB_DESC_ALIGN,
@@ -225,7 +231,7 @@ static inline void *slabs_large_obj(const slabs_large_t *l)
 /* True if s remembers each object's requested size (a table per slab). */
 static inline bool slabs_tracks_sizes(const slabs_t *s)
 {
-    return (s->flags & (SLABS_STATS | SLABS_CHECKED | SLABS_ZERO)) != 0;
+    return slabs_flags_track_sizes(s->flags);
 }
 
 /* ---- the requested-size table ------------------------------------------- */
