@@ -1,0 +1,342 @@
+/**
+ * @file arena.h
+ * @brief Stage 03: handles and refcounted sharing.  Objects named by 32-bit
+ *        handles that resolve to NULL once the object is gone, never to
+ *        whatever reused its memory.
+ *
+ * A pointer says where an object is, never whether it is still the object
+ * you meant.  A handle is a slot index plus a generation:
+ * @verbatim
+   handle_t (32 bits):  | generation (32 - index_bits) | slot index (index_bits) |
+   @endverbatim
+ * The slot says where the object is now, how big it is, and which handle
+ * names it.  arena_get() reads the slot and returns the object only if the
+ * slot's handle is the one asked about: when an object is freed its slot
+ * forgets the handle, and the next object in the slot gets the next
+ * generation, so every old handle stays stale.  A slot whose generation
+ * would wrap is retired (never used again), so a stale handle stays stale
+ * for the arena's whole life, arena_reset() included.  Slot 0 is never
+ * used, so the null handle (0) names nothing.
+ *
+ * The table of slots is a directory of pages that double in size: page 0
+ * holds ARENA_PAGE0_SLOTS slots, page k holds ARENA_PAGE0_SLOTS << k.  The
+ * directory is inside arena_t, so a resolve is two dependent loads before
+ * the object (the page pointer, the slot), and growing the table adds a page
+ * without moving a slot.  Free slots are reused last-freed first.
+ * @verbatim
+   arena_t.pages[0] -> | slot 0 (never used) | slot 1 | ... | slot 63   | refs[0..63]    |
+   arena_t.pages[1] -> | slot 64 | ...                      | slot 191  | refs[64..191]  |
+   arena_t.pages[2] -> | slot 192 | ...                     | slot 447  | refs[192..447] |
+   slot (16 bytes): object pointer | handle that names it | size in bytes
+   refs (4 bytes):  reference count (30 bits) | interned | has cleanups
+   @endverbatim
+ *
+ * Costs, said plainly: 20 bytes per slot ever used (the 16-byte slot and
+ * its 4-byte count), whether it holds an object, is free or is retired;
+ * the objects themselves live in a stage-02 slabs_t with no per-object
+ * header.  Interned strings cost 8 bytes each in the intern set (a table
+ * at most 3/4 full), cleanups 32 bytes each plus a side-table slot.  All of
+ * it comes from the configured page source and counts toward
+ * arena_stats_t::bytes_from_source and the slabs' @c max_bytes.
+ *
+ * Ownership: arena_alloc() and arena_intern() give the caller one
+ * reference; arena_share() adds one; arena_release() gives one back, and
+ * the last release runs the object's cleanups (last registered first) and
+ * frees it.  A handle kept without a reference is a weak handle: it
+ * resolves while someone else keeps the object alive, then to NULL, and
+ * arena_share() on it fails with -ESTALE once the object is gone.
+ *
+ * Errors: functions returning a status give 0 (or a count) or a negative
+ * errno; functions returning a handle give HANDLE_NULL and set errno.
+ * Nothing is printed on an ordinary error.  Releasing a handle that is not
+ * live is a double release: it goes to the misuse handler (misuse.h) with
+ * allocator "arena" and kind "stale-handle".
+ *
+ * Not thread-safe: one arena_t belongs to one thread at a time, and must
+ * not be moved or copied after arena_init() (its slabs point into it).
+ *
+ * @see @ref ch03_handles "the chapter" for the why and the measurements.
+ */
+#ifndef SLABCRAFT_ARENA_H
+#define SLABCRAFT_ARENA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "addrmap.h"
+#include "page_source.h"
+#include "pool.h"
+#include "slabs.h"
+
+/** A handle: (generation << index_bits) | slot index.  0 is HANDLE_NULL. */
+typedef uint32_t handle_t;
+
+/** The null handle: never names an object. */
+#define HANDLE_NULL ((handle_t)0)
+
+/** Flags for arena_config::flags. */
+enum arena_flags {
+    ARENA_ZERO = 1u << 0,        /**< objects come zeroed (resize: the new bytes too) */
+    ARENA_CHECKED = 1u << 1,     /**< the slabs underneath are checked too (SLABS_CHECKED); arena_check() also rehashes interned bytes */
+    ARENA_LEAK_REPORT = 1u << 2, /**< arena_destroy() prints arena_report_live() to stderr when objects are live */
+};
+
+/** index_bits when arena_config::index_bits is 0. */
+#define ARENA_DEFAULT_INDEX_BITS 20u
+/** Fewest index bits accepted. */
+#define ARENA_MIN_INDEX_BITS 8u
+/** Most index bits accepted (leaving 4 bits: 15 generations per slot). */
+#define ARENA_MAX_INDEX_BITS 28u
+/** Slots in page 0 of the table; page k holds ARENA_PAGE0_SLOTS << k. */
+#define ARENA_PAGE0_SLOTS 64u
+/** Pages the directory can hold: enough for 2^ARENA_MAX_INDEX_BITS slots. */
+#define ARENA_MAX_PAGES 23u
+/** Largest object, in bytes (the slot keeps sizes in 32 bits). */
+#define ARENA_MAX_SIZE ((size_t)UINT32_MAX)
+/** Largest reference count; arena_share() beyond it is -EOVERFLOW. */
+#define ARENA_MAX_REFS ((1u << 30) - 1)
+
+/**
+ * @brief One slot of the handle table (16 bytes).
+ *
+ * Exposed so that arena_get() can be inlined; callers never read it.
+ */
+typedef struct arena_slot {
+    void *obj;       /**< live: the object; otherwise NULL */
+    uint32_t handle; /**< live: the handle that names the object.  Otherwise its generation bits keep the last generation used and its index bits link to the next slot of a list (never its own index, so no handle matches it) */
+    uint32_t size;   /**< live: bytes asked for (for an interned string, its length) */
+} arena_slot_t;
+
+/** @brief The intern set: open addressing over handles and cached hashes (private). */
+typedef struct arena_intern_set {
+    struct arena_intern_entry *tab; /**< cap entries from the source, or NULL while cap == 0 */
+    uint32_t cap;                   /**< 0 or a power of two >= 16 */
+    uint32_t count;                 /**< entries, <= cap * 3 / 4 */
+    uint64_t seed;                  /**< the hash seed, chosen at arena_init() */
+} arena_intern_set_t;
+
+/** @brief How to build an arena; zero every field you do not set. */
+typedef struct arena_config {
+    slabs_config_t slabs;  /**< the stage-02 allocator the objects live in; zeroed = its defaults.  Its max_bytes caps everything the arena holds, its source gives every byte */
+    unsigned index_bits;   /**< bits naming the slot, ARENA_MIN_INDEX_BITS..ARENA_MAX_INDEX_BITS; the rest count generations; 0 = 20 */
+    uint32_t max_handles;  /**< cap on slots ever used (live + free + retired), <= 2^index_bits - 1; 0 = all that index_bits allow */
+    unsigned flags;        /**< ARENA_ZERO | ARENA_CHECKED | ARENA_LEAK_REPORT */
+} arena_config_t;
+
+/**
+ * @brief A function run when an object dies (see arena_on_free()).
+ * @param obj  the object, still readable
+ * @param size its size in bytes, as arena_size() gave it
+ * @param ctx  the value given to arena_on_free()
+ */
+typedef void arena_cleanup_fn(void *obj, size_t size, void *ctx);
+
+/** @brief Counters, as arena_stats() reports them. */
+typedef struct arena_stats {
+    size_t live;               /**< objects with a reference count > 0 */
+    size_t slots;              /**< slots that hold an object (live, or dying while its cleanups run) */
+    size_t free_slots;         /**< slots on the free list, ready for reuse */
+    size_t retired;            /**< slots whose generations ran out: never used again */
+    size_t interned;           /**< live interned strings */
+    size_t intern_hits;        /**< arena_intern() calls answered by an existing string, since init */
+    size_t cleanups;           /**< registered cleanups not yet run */
+    size_t bytes_from_source;  /**< slabs + handle table + intern set + cleanup records */
+} arena_stats_t;
+
+/**
+ * @brief An arena.  Defined here so it can live on the stack and so that
+ *        arena_get() inlines; read it through the functions, never write it.
+ *
+ * Invariants (checked by arena_check()): 1 <= used <= capacity; every slot
+ * in [1, used) is exactly one of live, free (on the free list) or retired;
+ * live + dying == slots in use; free_count == length of the free list;
+ * the intern set holds exactly the live interned objects; cleanups ==
+ * records in the cleanup map; bytes_from_source <= max_bytes when capped.
+ */
+typedef struct arena {
+    /* hot: read by every arena_get() */
+    uint32_t index_mask;   /**< 2^index_bits - 1: the slot bits of a handle */
+    uint32_t used;         /**< slots ever used, slot 0 included; slots [used, capacity) are fresh; 0 until page 0 exists */
+    arena_slot_t *pages[ARENA_MAX_PAGES]; /**< page k: ARENA_PAGE0_SLOTS << k slots, then as many uint32_t counts; NULL past the last page */
+
+    /* the table */
+    unsigned index_bits;   /**< from the config, 8..28 */
+    uint32_t gen_max;      /**< last generation: 2^(32 - index_bits) - 1 */
+    uint32_t max_slots;    /**< cap on used (slot 0 included): max_handles + 1 */
+    uint32_t capacity;     /**< slots in the pages held */
+    unsigned n_pages;      /**< pages held */
+    uint32_t free_head;    /**< last-freed free slot, 0 = none; linked through the slots' handle index bits */
+    uint32_t dying_head;   /**< slots whose cleanups are waiting to run, 0 = none; linked the same way */
+    bool draining;         /**< a release is running cleanups: nested releases queue theirs */
+    bool resetting;        /**< arena_reset() is running cleanups: releases only count down */
+    unsigned flags;        /**< ARENA_ZERO | ARENA_CHECKED | ARENA_LEAK_REPORT */
+    size_t live;           /**< objects with a reference count > 0 */
+    size_t in_use;         /**< slots holding an object: live + dying */
+    size_t free_count;     /**< slots on the free list */
+    size_t retired;        /**< retired slots */
+
+    /* where the objects and the metadata live */
+    slabs_t slabs;         /**< the objects */
+    pool_t records;        /**< cleanup records, 32 bytes each */
+    addrmap_t cleanup_map; /**< slot address -> its newest cleanup record */
+    size_t cleanups;       /**< records in the map */
+    arena_intern_set_t intern; /**< the interned strings */
+    size_t intern_hits;    /**< arena_intern() calls answered by an existing string */
+
+    /* the page source every part uses: counts and caps, then forwards */
+    page_source_t source;          /**< given to slabs, records and maps; ctx is this arena */
+    const page_source_t *upstream; /**< the configured source */
+    size_t max_bytes;              /**< cap on bytes_from_source; 0 = none */
+    size_t bytes_from_source;      /**< bytes held from upstream now */
+} arena_t;
+
+/**
+ * @brief Builds an empty arena.  Acquires the slabs' metadata; the handle
+ *        table's first page comes with the first object.
+ * @param a   the arena to initialise
+ * @param cfg the configuration (copied)
+ * @return 0; -EINVAL, with nothing acquired, for a NULL argument,
+ *         index_bits outside 8..28, max_handles above 2^index_bits - 1,
+ *         unknown flags, or a slabs configuration slabs_init() rejects;
+ *         -ENOMEM if the source refuses.
+ * @post on failure @p a is zeroed (arena_destroy() on it is a no-op).
+ */
+int arena_init(arena_t *a, const arena_config_t *cfg);
+
+/**
+ * @brief A new object of @p size bytes, with one reference.
+ * @param a    the arena
+ * @param size bytes, 1..ARENA_MAX_SIZE
+ * @return its handle; HANDLE_NULL with errno EINVAL for size 0 or above
+ *         ARENA_MAX_SIZE, ENOMEM when memory is refused, ENOSPC when no slot
+ *         is left (max_handles reached, or the index bits are used up).
+ *         On failure nothing changes.
+ */
+handle_t arena_alloc(arena_t *a, size_t size);
+
+/** @cond INTERNAL */
+/* The slot of index i < a->capacity: page k starts at index
+ * ARENA_PAGE0_SLOTS * (2^k - 1), so the page is the top bit of
+ * i + ARENA_PAGE0_SLOTS, less 6, and the offset is what remains. */
+static inline arena_slot_t *arena_slot_(const arena_t *a, uint32_t i)
+{
+    uint32_t j = i + ARENA_PAGE0_SLOTS;
+    unsigned top = 31u - (unsigned)__builtin_clz(j);
+    return a->pages[top - 6u] + (j - (1u << top));
+}
+/** @endcond */
+
+// [get]
+/**
+ * @brief The object @p h names, or NULL.  O(1), no hashing: two dependent
+ *        loads (the page, the slot) and one comparison.
+ * @param a the arena
+ * @param h any value: null, stale, forged and retired handles give NULL
+ * @return the object, valid until it is freed or resized
+ */
+static inline void *arena_get(const arena_t *a, handle_t h)
+{
+    uint32_t i = h & a->index_mask;
+    if (i >= a->used)
+        return NULL; /* never used: no page to read */
+    const arena_slot_t *s = arena_slot_(a, i);
+    return s->handle == h ? s->obj : NULL;
+}
+// [get]
+
+/**
+ * @brief Bytes asked for by @p h's object.
+ * @return the size (an interned string's length), or 0 if @p h is not live
+ */
+size_t arena_size(const arena_t *a, handle_t h);
+
+/**
+ * @brief Resizes @p h's object; the handle stays valid, the object may move.
+ * @param a    the arena
+ * @param h    a live handle
+ * @param size new size, 1..ARENA_MAX_SIZE; with ARENA_ZERO the new bytes are zero
+ * @return 0; -ESTALE if @p h is not live; -EINVAL for a bad size or an
+ *         interned object; -ENOMEM, the object untouched.
+ */
+int arena_resize(arena_t *a, handle_t h, size_t size);
+
+/**
+ * @brief Adds a reference to @p h's object.
+ * @return 0; -ESTALE if @p h is not live (normal for a weak handle whose
+ *         object died; nothing is reported); -EOVERFLOW at ARENA_MAX_REFS,
+ *         nothing changed.
+ */
+int arena_share(arena_t *a, handle_t h);
+
+/**
+ * @brief Gives back one reference to @p h's object.  The last one runs the
+ *        object's cleanups, last registered first, then frees it; cleanups
+ *        that release other objects free them too, iteratively (a chain of
+ *        any length uses constant C stack).
+ * @return references left (0: the object is gone); -ESTALE for a handle that
+ *         is not live, after reporting it to the misuse handler (kind
+ *         "stale-handle") if the handler returns.
+ */
+int arena_release(arena_t *a, handle_t h);
+
+/** @brief Reference count of @p h's object; 0 if @p h is not live. */
+uint32_t arena_refcount(const arena_t *a, handle_t h);
+
+/**
+ * @brief The one shared object holding these bytes.
+ *
+ * Equal bytes give the same handle, with one more reference per call.  The
+ * object holds the bytes and a NUL after them; arena_size() gives @p len.
+ * Interned bytes must not be changed (arena_check() with ARENA_CHECKED
+ * finds it), and arena_resize() refuses them.
+ * @param a     the arena
+ * @param bytes the bytes (may be NULL when @p len is 0)
+ * @param len   their length, 0..ARENA_MAX_SIZE - 1 (0: the empty string)
+ * @return the handle; HANDLE_NULL with errno EINVAL (NULL bytes with len >
+ *         0, len too big), EOVERFLOW (the string has ARENA_MAX_REFS
+ *         references), ENOMEM or ENOSPC as arena_alloc().
+ */
+handle_t arena_intern(arena_t *a, const void *bytes, size_t len);
+
+/**
+ * @brief Registers @p fn to run once when @p h's object dies: at its last
+ *        release, or at arena_reset()/arena_destroy().  Any number per
+ *        object; they run last registered first, before the memory is freed.
+ * @return 0; -ESTALE if @p h is not live; -EINVAL if @p fn is NULL;
+ *         -ENOMEM, nothing registered.
+ */
+int arena_on_free(arena_t *a, handle_t h, arena_cleanup_fn *fn, void *ctx);
+
+/**
+ * @brief Prints one line per live object and nothing else:
+ *        "slot.generation size refs interned|- hex |printable|" (the first
+ *        16 bytes).
+ * @param a   the arena
+ * @param out where to print
+ * @return the number of lines printed (the live objects)
+ */
+size_t arena_report_live(const arena_t *a, FILE *out);
+
+/**
+ * @brief Runs every pending cleanup (each exactly once, while every live
+ *        object is still readable; releases from them only count down),
+ *        then frees every object.  Every handle given out becomes stale.
+ *        O(slots used), plus the slabs' reset.
+ */
+void arena_reset(arena_t *a);
+
+/** @brief arena_reset(), then everything back to the source.  A zeroed arena is a no-op. */
+void arena_destroy(arena_t *a);
+
+/** @brief Fills @p out with the arena's counters. */
+void arena_stats(const arena_t *a, arena_stats_t *out);
+
+/**
+ * @brief Checks every invariant of the arena and of its slabs.
+ * @return the number of broken invariants; 0 = healthy
+ */
+size_t arena_check(const arena_t *a);
+
+#endif

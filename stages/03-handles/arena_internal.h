@@ -1,0 +1,97 @@
+/*
+ * arena_internal.h - what the sources of stage 03 share, and nothing else
+ * includes (its tests may).
+ *
+ * A slot's 32-bit count word, beside the slot in the same page:
+ *   bits 0..29  the reference count (0 when the slot holds no live object)
+ *   bit  30     ARENA_W_INTERNED: the object is in the intern set
+ *   bit  31     ARENA_W_CLEANUP: the object has cleanup records
+ * A slot is in one of four states, told by its handle word h and count:
+ *   live     h & index_mask == its own index, count >= 1
+ *   dying    on the dying list (cleanups pending), count 0, obj kept
+ *   free     on the free list, obj NULL
+ *   retired  on no list, obj NULL, generation == gen_max
+ * Only a live slot's handle word has its own index in the index bits, so
+ * arena_get() needs one comparison to tell a live slot from all others.
+ */
+#ifndef SLABCRAFT_ARENA_INTERNAL_H
+#define SLABCRAFT_ARENA_INTERNAL_H
+
+#include "arena.h"
+
+#define ARENA_W_REFS ((uint32_t)ARENA_MAX_REFS)
+#define ARENA_W_INTERNED ((uint32_t)1 << 30)
+#define ARENA_W_CLEANUP ((uint32_t)1 << 31)
+
+/** One entry of the intern set: a handle and 32 bits of its bytes' hash. */
+struct arena_intern_entry {
+    handle_t h;    /**< an interned object's handle; HANDLE_NULL = empty */
+    uint32_t hash; /**< low 32 bits of hash_bytes() of its bytes; its home is hash & (cap - 1) */
+};
+
+/* ---- handles -------------------------------------------------------------- */
+
+/* The slot index a handle names. */
+static inline uint32_t handle_slot(const arena_t *a, handle_t h)
+{
+    return h & a->index_mask;
+}
+
+/* The generation a handle carries. */
+static inline uint32_t handle_gen(const arena_t *a, handle_t h)
+{
+    return h >> a->index_bits;
+}
+
+/* The handle of generation gen in slot i. */
+static inline handle_t handle_make(const arena_t *a, uint32_t gen, uint32_t i)
+{
+    return (handle_t)(gen << a->index_bits) | i;
+}
+
+/* Slots in page k. */
+static inline uint32_t page_slots(unsigned k)
+{
+    return ARENA_PAGE0_SLOTS << k;
+}
+
+/* The count word of slot i < capacity: the page's counts follow its slots. */
+static inline uint32_t *arena_word(const arena_t *a, uint32_t i)
+{
+    uint32_t j = i + ARENA_PAGE0_SLOTS;
+    unsigned top = 31u - (unsigned)__builtin_clz(j);
+    return (uint32_t *)(a->pages[top - 6u] + page_slots(top - 6u)) + (j - (1u << top));
+}
+
+/* The slot of a live handle, or NULL: arena_get()'s test. */
+static inline arena_slot_t *arena_live_slot(const arena_t *a, handle_t h)
+{
+    uint32_t i = handle_slot(a, h);
+    if (i >= a->used)
+        return NULL;
+    arena_slot_t *s = arena_slot_(a, i);
+    return s->handle == h ? s : NULL;
+}
+
+/* ---- across the sources ----------------------------------------------------- */
+
+/* arena.c */
+void arena_free_object(arena_t *a, uint32_t i);
+void arena_slot_push(arena_t *a, uint32_t i, uint32_t *head);
+handle_t arena_new_interned(arena_t *a, size_t len);
+
+/* arena_intern.c */
+void arena_intern_remove(arena_t *a, handle_t h);
+void arena_intern_drop(arena_t *a);
+size_t arena_intern_check(const arena_t *a);
+
+/* arena_cleanup.c */
+void arena_die(arena_t *a, uint32_t i);
+void arena_run_all_cleanups(arena_t *a);
+size_t arena_cleanup_check(const arena_t *a);
+void arena_cleanup_drop(arena_t *a);
+
+/* the misuse report of a release of handle h that is not live */
+void arena_report_stale(const arena_t *a, handle_t h, const char *what);
+
+#endif
