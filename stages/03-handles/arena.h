@@ -248,6 +248,8 @@ static inline void *arena_get(const arena_t *a, handle_t h)
 
 /**
  * @brief Bytes asked for by @p h's object.
+ * @param a the arena
+ * @param h any value
  * @return the size (an interned string's length), or 0 if @p h is not live
  */
 size_t arena_size(const arena_t *a, handle_t h);
@@ -264,6 +266,8 @@ int arena_resize(arena_t *a, handle_t h, size_t size);
 
 /**
  * @brief Adds a reference to @p h's object.
+ * @param a the arena
+ * @param h any value
  * @return 0; -ESTALE if @p h is not live (normal for a weak handle whose
  *         object died; nothing is reported); -EOVERFLOW at ARENA_MAX_REFS,
  *         nothing changed.
@@ -275,13 +279,20 @@ int arena_share(arena_t *a, handle_t h);
  *        object's cleanups, last registered first, then frees it; cleanups
  *        that release other objects free them too, iteratively (a chain of
  *        any length uses constant C stack).
+ * @param a the arena
+ * @param h a live handle
  * @return references left (0: the object is gone); -ESTALE for a handle that
  *         is not live, after reporting it to the misuse handler (kind
  *         "stale-handle") if the handler returns.
  */
 int arena_release(arena_t *a, handle_t h);
 
-/** @brief Reference count of @p h's object; 0 if @p h is not live. */
+/**
+ * @brief The reference count of @p h's object.
+ * @param a the arena
+ * @param h any value
+ * @return its count, or 0 if @p h is not live
+ */
 uint32_t arena_refcount(const arena_t *a, handle_t h);
 
 /**
@@ -304,6 +315,10 @@ handle_t arena_intern(arena_t *a, const void *bytes, size_t len);
  * @brief Registers @p fn to run once when @p h's object dies: at its last
  *        release, or at arena_reset()/arena_destroy().  Any number per
  *        object; they run last registered first, before the memory is freed.
+ * @param a   the arena
+ * @param h   a live handle
+ * @param fn  the function, called as fn(object, size, ctx)
+ * @param ctx passed to @p fn
  * @return 0; -ESTALE if @p h is not live; -EINVAL if @p fn is NULL;
  *         -ENOMEM, nothing registered.
  */
@@ -323,18 +338,29 @@ size_t arena_report_live(const arena_t *a, FILE *out);
  * @brief Runs every pending cleanup (each exactly once, while every live
  *        object is still readable; releases from them only count down),
  *        then frees every object.  Every handle given out becomes stale.
- *        O(slots used), plus the slabs' reset.
+ *        O(slots used), plus the slabs' reset.  Must not be called from a
+ *        cleanup.
+ * @param a the arena
  */
 void arena_reset(arena_t *a);
 
-/** @brief arena_reset(), then everything back to the source.  A zeroed arena is a no-op. */
+/**
+ * @brief arena_reset(), then everything back to the source.  A zeroed arena
+ *        (after a failed init, or destroyed already) is a no-op.
+ * @param a the arena
+ */
 void arena_destroy(arena_t *a);
 
-/** @brief Fills @p out with the arena's counters. */
+/**
+ * @brief Fills @p out with the arena's counters.
+ * @param a   the arena
+ * @param out where they go
+ */
 void arena_stats(const arena_t *a, arena_stats_t *out);
 
 /**
  * @brief Checks every invariant of the arena and of its slabs.
+ * @param a the arena
  * @return the number of broken invariants; 0 = healthy
  */
 size_t arena_check(const arena_t *a);
