@@ -34,7 +34,7 @@
  *                    + c), the key followed by its NUL;
  *   g_bytes_hash     GLib's hash of a GBytes (the same loop over its
  *                    bytes), one GBytes made before the clock starts per key;
- *   fnv1a            FNV-1a, 64-bit, written below in five lines.
+ *   fnv1a            FNV-1a, 64-bit, five lines in tests/support/fnv1a.h.
  */
 #define _GNU_SOURCE
 
@@ -49,21 +49,12 @@
 #include <xxhash.h>
 
 #include "clock.h"
+#include "fnv1a.h"
 #include "harness.h"
 #include "hash.h"
 #include "rng.h"
 
 /* ---- the competitors' functions --------------------------------------------- */
-
-/* FNV-1a, 64-bit: the reference weak hash, one multiply per byte. */
-static uint64_t fnv1a(const void *p, size_t len, uint64_t seed)
-{
-    const unsigned char *b = p;
-    uint64_t h = 0xCBF29CE484222325u ^ seed;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ b[i]) * 0x100000001B3u;
-    return h;
-}
 
 /* hash_bytes() behind a call the compiler may not inline. */
 static __attribute__((noinline)) uint64_t hash_bytes_call(const void *p, size_t len, uint64_t seed)

@@ -37,21 +37,12 @@
 
 #include <check.h>
 
+#include "fnv1a.h"
 #include "hash.h"
 #include "require.h"
 #include "rng.h"
 
 /* ---- reference weak hashes, for the negative tests ------------------------- */
-
-/* FNV-1a, 64-bit: XOR a byte in, multiply by the FNV prime. */
-static uint64_t fnv1a(const void *p, size_t len, uint64_t seed)
-{
-    const unsigned char *b = p;
-    uint64_t h = 0xCBF29CE484222325u ^ seed;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ b[i]) * 0x100000001B3u;
-    return h;
-}
 
 /* The first 8 bytes as a little-endian word (what an identity hash of
  * integer keys gives). */
