@@ -2,8 +2,9 @@
  * arena.c - stage 03: the handle table, objects, references.
  *
  * The table (see arena.h) is a directory of pages inside arena_t; page k
- * holds ARENA_PAGE0_SLOTS << k slots followed by their count words, and is
- * acquired the first time a slot in it is needed, so a slot never moves.
+ * holds page_slots(k) slots (64, 64, 128, ...) followed by their count
+ * words, and is acquired the first time a slot in it is needed, so a slot
+ * never moves.
  * Slot 0 is never used: the null handle names nothing.
  *
  * A slot's life: fresh (index >= used) -> live (generation g) -> free, with
@@ -110,24 +111,25 @@ int arena_init(arena_t *a, const arena_config_t *cfg)
 
 /* ---- the slots ------------------------------------------------------------- */
 
-/* Adds page n_pages, so that capacity grows; false if the source refuses. */
+/* Adds page n_pages, so that capacity grows; false if the source refuses.
+ * The new slots are not written: a slot at or past used is never read. */
 static bool table_grow(arena_t *a)
 {
     unsigned k = a->n_pages;
     if (k == ARENA_MAX_PAGES)
         return false;
     size_t n = page_slots(k);
-    void *page = a->source.acquire(a, n * (sizeof(arena_slot_t) + sizeof(uint32_t)), 64);
+    arena_slot_t *page = a->source.acquire(a, n * (sizeof(arena_slot_t) + sizeof(uint32_t)), 64);
     if (!page)
         return false;
-    memset(page, 0, n * (sizeof(arena_slot_t) + sizeof(uint32_t)));
     a->pages[k] = page;
     a->n_pages = k + 1;
     a->capacity += (uint32_t)n;
     if (k == 0) {
         /* slot 0 never holds an object: its handle word links to slot 1,
          * so no handle (0 included) matches it */
-        a->pages[0][0].handle = 1;
+        page[0] = (arena_slot_t){.obj = NULL, .handle = 1, .size = 0};
+        *arena_word(a, 0) = 0;
         a->used = 1;
     }
     return true;

@@ -18,18 +18,28 @@
  * for the arena's whole life, arena_reset() included.  Slot 0 is never
  * used, so the null handle (0) names nothing.
  *
- * The table of slots is a directory of pages that double in size: page 0
- * holds ARENA_PAGE0_SLOTS slots, page k holds ARENA_PAGE0_SLOTS << k.  The
- * directory is inside arena_t, so a resolve is two dependent loads before
- * the object (the page pointer, the slot), and growing the table adds a page
- * without moving a slot.  Free slots are reused last-freed first.
+ * The table of slots is a directory of pages: page 0 and page 1 hold
+ * ARENA_PAGE0_SLOTS slots each, and each later page as many as all the
+ * pages before it, so the table doubles page by page and 2^index_bits slots
+ * fill pages 0 to index_bits - 6 exactly.  The directory is inside arena_t,
+ * so a resolve is two dependent loads before the object (the page pointer,
+ * the slot), and growing the table adds a page without moving a slot or
+ * touching the slots already there.  Free slots are reused last-freed first.
  * @verbatim
-   arena_t.pages[0] -> | slot 0 (never used) | slot 1 | ... | slot 63   | refs[0..63]    |
-   arena_t.pages[1] -> | slot 64 | ...                      | slot 191  | refs[64..191]  |
-   arena_t.pages[2] -> | slot 192 | ...                     | slot 447  | refs[192..447] |
+   arena_t.pages[0] -> | slot 0 (never used) | slot 1 | ... | slot 63  | refs[0..63]    |
+   arena_t.pages[1] -> | slot 64  | ...                     | slot 127 | refs[64..127]  |
+   arena_t.pages[2] -> | slot 128 | ...                     | slot 255 | refs[128..255] |
+   arena_t.pages[k] -> slots 2^(k+5) .. 2^(k+6) - 1, then their counts
    slot (16 bytes): object pointer | handle that names it | size in bytes
    refs (4 bytes):  reference count (30 bits) | interned | has cleanups
    @endverbatim
+ *
+ * Generations: a slot gives out 2^(32 - index_bits) - 1 generations, then
+ * retires, so an arena gives out at most about 2^32 handles in its life
+ * (slots times generations), arena_reset() included; after that
+ * arena_alloc() fails with ENOSPC.  A fresh arena (arena_destroy() then
+ * arena_init()) starts again.  That is the price of a stale handle never
+ * resolving: a 32-bit name can be used only once.
  *
  * Costs, said plainly: 20 bytes per slot ever used (the 16-byte slot and
  * its 4-byte count), whether it holds an object, is free or is retired;
@@ -89,7 +99,7 @@ enum arena_flags {
 #define ARENA_MIN_INDEX_BITS 8u
 /** Most index bits accepted (leaving 4 bits: 15 generations per slot). */
 #define ARENA_MAX_INDEX_BITS 28u
-/** Slots in page 0 of the table; page k holds ARENA_PAGE0_SLOTS << k. */
+/** Slots in pages 0 and 1 of the table; page k >= 1 holds ARENA_PAGE0_SLOTS << (k - 1). */
 #define ARENA_PAGE0_SLOTS 64u
 /** Pages the directory can hold: enough for 2^ARENA_MAX_INDEX_BITS slots. */
 #define ARENA_MAX_PAGES 23u
@@ -159,7 +169,7 @@ typedef struct arena {
     /* hot: read by every arena_get() */
     uint32_t index_mask;   /**< 2^index_bits - 1: the slot bits of a handle */
     uint32_t used;         /**< slots ever used, slot 0 included; slots [used, capacity) are fresh; 0 until page 0 exists */
-    arena_slot_t *pages[ARENA_MAX_PAGES]; /**< page k: ARENA_PAGE0_SLOTS << k slots, then as many uint32_t counts; NULL past the last page */
+    arena_slot_t *pages[ARENA_MAX_PAGES]; /**< page k: page_slots(k) slots (64, 64, 128, 256, ...), then as many uint32_t counts; NULL past the last page */
 
     /* the table */
     unsigned index_bits;   /**< from the config, 8..28 */
@@ -217,14 +227,14 @@ int arena_init(arena_t *a, const arena_config_t *cfg);
 handle_t arena_alloc(arena_t *a, size_t size);
 
 /** @cond INTERNAL */
-/* The slot of index i < a->capacity: page k starts at index
- * ARENA_PAGE0_SLOTS * (2^k - 1), so the page is the top bit of
- * i + ARENA_PAGE0_SLOTS, less 6, and the offset is what remains. */
+/* The slot of index i < a->capacity.  Page k >= 1 holds the indexes
+ * whose top bit is bit k + 5, page 0 those below 64: the page is the top
+ * bit of i | 32, less 5, and the offset is i without that top bit (all of
+ * i, below 64). */
 static inline arena_slot_t *arena_slot_(const arena_t *a, uint32_t i)
 {
-    uint32_t j = i + ARENA_PAGE0_SLOTS;
-    unsigned top = 31u - (unsigned)__builtin_clz(j);
-    return a->pages[top - 6u] + (j - (1u << top));
+    unsigned top = 31u - (unsigned)__builtin_clz(i | 32u);
+    return a->pages[top - 5u] + (i & (((1u << top) - 1u) | 63u));
 }
 /** @endcond */
 
@@ -325,9 +335,11 @@ handle_t arena_intern(arena_t *a, const void *bytes, size_t len);
 int arena_on_free(arena_t *a, handle_t h, arena_cleanup_fn *fn, void *ctx);
 
 /**
- * @brief Prints one line per live object and nothing else:
- *        "slot.generation size refs interned|- hex |printable|" (the first
- *        16 bytes).
+ * @brief Prints one line per live object and nothing else, for example
+ *        "12.3 size 5 refs 2 interned 68 65 6c 6c 6f |hello|": the handle
+ *        as slot.generation, the size, the reference count, "interned" or
+ *        "-", then the first 16 bytes in hex and as text (non-printable
+ *        bytes as '.'), with "..." after when the object is longer.
  * @param a   the arena
  * @param out where to print
  * @return the number of lines printed (the live objects)

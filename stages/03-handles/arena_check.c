@@ -56,7 +56,7 @@ static size_t list_length(const arena_t *a, uint32_t head, bool holding)
 static size_t table_check(const arena_t *a)
 {
     size_t bad = 0;
-    if (a->used > a->capacity || a->capacity > a->max_slots + (size_t)page_slots(a->n_pages))
+    if (a->used > a->capacity || a->capacity != (a->n_pages ? UINT32_C(32) << a->n_pages : 0))
         return 1; /* nothing else can be trusted */
     if (a->used > 0 && a->pages[0][0].handle == HANDLE_NULL)
         bad++; /* slot 0 would resolve the null handle */

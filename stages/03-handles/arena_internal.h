@@ -49,18 +49,18 @@ static inline handle_t handle_make(const arena_t *a, uint32_t gen, uint32_t i)
     return (handle_t)(gen << a->index_bits) | i;
 }
 
-/* Slots in page k. */
+/* Slots in page k: 64, 64, 128, 256, ... (see arena_slot_()). */
 static inline uint32_t page_slots(unsigned k)
 {
-    return ARENA_PAGE0_SLOTS << k;
+    return k ? ARENA_PAGE0_SLOTS << (k - 1) : ARENA_PAGE0_SLOTS;
 }
 
 /* The count word of slot i < capacity: the page's counts follow its slots. */
 static inline uint32_t *arena_word(const arena_t *a, uint32_t i)
 {
-    uint32_t j = i + ARENA_PAGE0_SLOTS;
-    unsigned top = 31u - (unsigned)__builtin_clz(j);
-    return (uint32_t *)(a->pages[top - 6u] + page_slots(top - 6u)) + (j - (1u << top));
+    unsigned top = 31u - (unsigned)__builtin_clz(i | 32u);
+    unsigned k = top - 5u;
+    return (uint32_t *)(a->pages[k] + page_slots(k)) + (i & (((1u << top) - 1u) | 63u));
 }
 
 /* The slot of a live handle, or NULL: arena_get()'s test. */
