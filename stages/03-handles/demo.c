@@ -338,6 +338,7 @@ static void show_interning(const char *argv0)
 
 /* ---- 7. a cleanup cascade ----------------------------------------------------------- */
 
+// [node]
 /* A list node in the arena: its number and the handle of the next node. */
 typedef struct node {
     int number;
@@ -350,18 +351,19 @@ static int depth; /* cleanups running now, one inside another */
 static void node_cleanup(void *obj, size_t size, void *ctx)
 {
     arena_t *a = ctx;
-    const node_t *nd = obj;
+    const node_t *nd = obj; /* still readable: it is freed after this returns */
     (void)size;
     depth++;
-    if (nd->next != HANDLE_NULL)
-        printf("    cleanup of node %d (depth %d) releases node %d\n", nd->number, depth,
-               ((node_t *)arena_get(a, nd->next))->number);
-    else
+    if (nd->next == HANDLE_NULL) {
         printf("    cleanup of node %d (depth %d), the last\n", nd->number, depth);
-    if (nd->next != HANDLE_NULL)
-        arena_release(a, nd->next);
+    } else {
+        const node_t *next = arena_get(a, nd->next);
+        printf("    cleanup of node %d (depth %d) releases node %d\n", nd->number, depth, next->number);
+        arena_release(a, nd->next); /* the last reference: the next node is queued, not freed here */
+    }
     depth--;
 }
+// [node]
 
 static void show_cascade(void)
 {
