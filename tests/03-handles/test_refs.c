@@ -4,6 +4,7 @@
  */
 #include "arena_internal.h"
 #include "arena_test.h"
+#include "tool_query.h"
 
 START_TEST(weak_handle_resolves_while_another_holds_it)
 {
@@ -94,16 +95,24 @@ END_TEST
 START_TEST(share_up_to_max_refs_by_sharing)
 {
     handle_t h = at_alloc_filled(&at_a, 8);
-    for (uint32_t k = 1; k < ARENA_MAX_REFS; k++)
+    /* under Valgrind (50 times slower) the count starts 2^16 below the
+     * limit, as if shared until then; every other build shares all */
+    uint32_t from = 1;
+    if (tq_under_valgrind()) {
+        from = ARENA_MAX_REFS - (1u << 16);
+        set_refs(h, from);
+    }
+    for (uint32_t k = from; k < ARENA_MAX_REFS; k++)
         if (arena_share(&at_a, h) != 0)
             ck_abort_msg("share %u failed", k);
     ck_assert_uint_eq(arena_refcount(&at_a, h), ARENA_MAX_REFS);
     ck_assert_int_eq(arena_share(&at_a, h), -EOVERFLOW);
     ck_assert_uint_eq(arena_refcount(&at_a, h), ARENA_MAX_REFS);
-    for (uint32_t left = ARENA_MAX_REFS; left-- > 1;)
+    for (uint32_t left = ARENA_MAX_REFS; left-- > from;)
         if (arena_release(&at_a, h) != (int)left)
             ck_abort_msg("release with %u left", left);
-    ck_assert_uint_eq(arena_refcount(&at_a, h), 1);
+    ck_assert_uint_eq(arena_refcount(&at_a, h), from);
+    set_refs(h, 1);
     at_verify(&at_a, h);
     ck_assert_int_eq(arena_release(&at_a, h), 0);
 }
