@@ -12,7 +12,7 @@
 
 /* Counts of the slots by state, from one walk of the table. */
 typedef struct census {
-    size_t live, holding, retired, bad;
+    size_t live, holding, retired, interned, bad;
 } census_t;
 
 /* One slot's state against its count word: a live slot names itself and
@@ -27,6 +27,8 @@ static void census_slot(const arena_t *a, uint32_t i, census_t *c)
             c->live++;
         else if (handle_slot(a, s->handle) == i && !a->resetting)
             c->bad++; /* resolves, yet nobody holds it */
+        if (w & ARENA_W_INTERNED)
+            c->interned++;
         if (gen == 0)
             c->bad++;
     } else {
@@ -69,6 +71,7 @@ static size_t table_check(const arena_t *a)
     bad += c.live != a->live;
     bad += c.holding != a->in_use;
     bad += c.retired != a->retired;
+    bad += c.interned != a->intern.count; /* an interned object missing from the set */
     bad += free_len != a->free_count;
     bad += dying_len == SIZE_MAX;
     if (a->used > 0 && free_len != SIZE_MAX && a->in_use + a->free_count + a->retired != a->used - 1u)

@@ -258,6 +258,21 @@ START_TEST(intern_entry_for_a_dead_handle)
 }
 END_TEST
 
+START_TEST(intern_entry_lost_with_its_count)
+{
+    struct arena_intern_entry *e = entry_of_s4();
+    struct arena_intern_entry saved = *e;
+    e->h = HANDLE_NULL;
+    at_a.intern.count--;
+    /* arena_intern_check: the set agrees with its count (0 entries, count
+     * 0): + 0.  table_check: one live slot is flagged interned, the set
+     * counts 0: + 1.  1. */
+    ck_assert_uint_eq(arena_check(&at_a), 1);
+    *e = saved;
+    at_a.intern.count++;
+}
+END_TEST
+
 START_TEST(cleanup_flag_without_records)
 {
     uint32_t *w = arena_word(&at_a, 3);
@@ -288,6 +303,7 @@ Suite *arena_invariants_suite(void)
     tcase_add_test(tc, arena_live_counter_off_by_one);
     tcase_add_test(tc, intern_hash_changed);
     tcase_add_test(tc, intern_entry_for_a_dead_handle);
+    tcase_add_test(tc, intern_entry_lost_with_its_count);
     tcase_add_test(tc, cleanup_flag_without_records);
     suite_add_tcase(s, tc);
 
