@@ -26,7 +26,15 @@
 
 #include "arena.h"
 
-#define CHAIN_LEN 200000u          /* objects in the deep chain */
+/* Objects in the deep chain.  With SC_EXPENSIVE_CHECKS every arena_alloc()
+ * runs arena_check(), O(slots), so building the chain is quadratic: that
+ * build makes a shorter one, still a hundred times longer than a recursive
+ * death can go on the small stack. */
+#ifdef SC_EXPENSIVE_CHECKS
+#define CHAIN_LEN 10000u
+#else
+#define CHAIN_LEN 200000u
+#endif
 #define SMALL_STACK ((size_t)64 << 10) /* the chain's thread stack */
 
 static void cascade_healthy(const arena_t *a, const char *after)
