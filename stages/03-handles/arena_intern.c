@@ -31,12 +31,28 @@ static size_t table_bytes(uint32_t cap)
     return (size_t)cap * sizeof(entry_t);
 }
 
-/* Does entry e hold these bytes?  Reads the object only when the cached
- * 32 bits agree. */
-static bool entry_holds(const arena_t *a, const entry_t *e, uint32_t hash, const void *bytes, size_t len)
+/* Counters read by the scorer of exercise 03-intern (tests/03-handles/
+ * test_ex_intern.c): entries read by lookups, and objects whose bytes they
+ * compared, on this thread.  Builds with NDEBUG (release) count nothing. */
+#ifndef NDEBUG
+_Thread_local size_t arena_intern_probes, arena_intern_compares;
+#define INTERN_COUNT(n) ((void)(n)++)
+#else
+#define INTERN_COUNT(n) ((void)0)
+#endif
+
+/* Entry i of the set, read by a lookup (counted). */
+static const entry_t *entry_at(const arena_intern_set_t *set, uint32_t i)
 {
-    if (e->hash != hash)
-        return false;
+    INTERN_COUNT(arena_intern_probes);
+    return &set->tab[i];
+}
+
+/* Does entry e's object hold exactly these bytes?  Reads the object: a
+ * cache miss, and len bytes compared (counted). */
+static bool entry_bytes_equal(const arena_t *a, const entry_t *e, const void *bytes, size_t len)
+{
+    INTERN_COUNT(arena_intern_compares);
     const arena_slot_t *s = arena_slot_(a, handle_slot(a, e->h));
     return s->size == len && memcmp(s->obj, bytes, len) == 0;
 }
@@ -49,14 +65,16 @@ static bool entry_holds(const arena_t *a, const entry_t *e, uint32_t hash, const
 // [intern]
 /* The position of the entry holding these bytes, or of the empty entry
  * where they would go; *found says which.  The set has at least one empty
- * entry (it is at most 3/4 full), so the probe ends. */
+ * entry (it is at most 3/4 full), so the probe ends.  The cached 32 bits
+ * answer most "is this the one?" questions without reading the object: only
+ * an entry whose hash agrees has its bytes compared. */
 static uint32_t intern_find(const arena_t *a, uint32_t hash, const void *bytes, size_t len, bool *found)
 {
     const arena_intern_set_t *set = &a->intern;
     uint32_t mask = set->cap - 1;
     for (uint32_t i = hash & mask;; i = (i + 1) & mask) {
-        const entry_t *e = &set->tab[i];
-        if (e->h == HANDLE_NULL || entry_holds(a, e, hash, bytes, len)) {
+        const entry_t *e = entry_at(set, i);
+        if (e->h == HANDLE_NULL || (e->hash == hash && entry_bytes_equal(a, e, bytes, len))) {
             *found = e->h != HANDLE_NULL;
             return i;
         }
