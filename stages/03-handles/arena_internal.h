@@ -29,6 +29,12 @@ struct arena_intern_entry {
     uint32_t hash; /**< low 32 bits of hash_bytes() of its bytes; its home is hash & (cap - 1) */
 };
 
+/* Entries read and objects compared by intern lookups on this thread, in
+ * builds without NDEBUG only: the scorer of exercise 03-intern reads them. */
+#ifndef NDEBUG
+extern _Thread_local size_t arena_intern_probes, arena_intern_compares;
+#endif
+
 /* ---- handles -------------------------------------------------------------- */
 
 /* The slot index a handle names. */

@@ -42,11 +42,6 @@
 #include "arena_internal.h"
 #include "hash.h"
 
-#ifndef NDEBUG
-/* arena_intern.c: entries read by lookups, objects compared (this thread) */
-extern _Thread_local size_t arena_intern_probes, arena_intern_compares;
-#endif
-
 #define INTERN_SEED UINT64_C(0x51ab0c4a7f3e9d21) /* fixed, so every run builds the same table */
 #define INTERN_TARGET 0.95                       /* on every workload; the README says why */
 #define KEY_MAX 48
