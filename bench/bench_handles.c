@@ -69,7 +69,9 @@
  * Instruction counts come from callgrind (the count for 2N ops minus the
  * count for N, over N), inside the functions named: arena_alloc and
  * arena_release against slabs_alloc and slabs_free (and what they call);
- * for resolve-hot, the whole timed loop (hb_hot_handle, hb_hot_pointer);
+ * for resolve-hot and resolve-cold, the whole timed loop (hb_hot_handle,
+ * hb_hot_pointer, hb_cold_handle, hb_cold_pointer; cold counts whole
+ * passes, N = 10^6);
  * arena_intern against g_string_chunk_insert_const.
  *
  * The targets (DESIGN T5):
@@ -205,7 +207,7 @@ static uint64_t hb_resolve_hot(bool handle, size_t size, size_t n)
 }
 
 /* passes over the live objects through their handles. */
-static uint64_t hb_cold_handle(const arena_t *a, const handle_t *hs, size_t live, size_t passes)
+HB_COUNTED uint64_t hb_cold_handle(const arena_t *a, const handle_t *hs, size_t live, size_t passes)
 {
     uint64_t sum = 0;
     for (size_t r = 0; r < passes; r++)
@@ -219,7 +221,7 @@ static uint64_t hb_cold_handle(const arena_t *a, const handle_t *hs, size_t live
 }
 
 /* passes over the same objects, in the same order, through pointers. */
-static uint64_t hb_cold_pointer(const uint64_t *const *ps, size_t live, size_t passes)
+HB_COUNTED uint64_t hb_cold_pointer(const uint64_t *const *ps, size_t live, size_t passes)
 {
     uint64_t sum = 0;
     for (size_t r = 0; r < passes; r++)
@@ -631,6 +633,8 @@ static const char *const hb_tg_arena_pair[] = {"arena_alloc", "arena_release", N
 static const char *const hb_tg_slabs_pair[] = {"slabs_alloc", "slabs_free", NULL};
 static const char *const hb_tg_hot_handle[] = {"hb_hot_handle", NULL};
 static const char *const hb_tg_hot_pointer[] = {"hb_hot_pointer", NULL};
+static const char *const hb_tg_cold_handle[] = {"hb_cold_handle", NULL};
+static const char *const hb_tg_cold_pointer[] = {"hb_cold_pointer", NULL};
 static const char *const hb_tg_arena_intern[] = {"arena_intern", NULL};
 static const char *const hb_tg_chunk_intern[] = {"g_string_chunk_insert_const", NULL};
 
@@ -649,21 +653,22 @@ typedef struct hb_cell {
     size_t n_quick;                         /* ops in a quick run */
     double target;                          /* largest arena / baseline time; 0 = no target */
     const char *const *toggles[HB_NSIDE];   /* callgrind: functions counted; NULL = not counted */
+    size_t n_count;                         /* callgrind: ops of the first count (0 = the default) */
 } hb_cell_t;
 
 static const hb_cell_t hb_cells[] = {
     {"resolve hot", "resolve-hot", "64", {"pointer", "handle"}, {"raw pointer", "handle"}, "access", 100000000,
-     1000000, 2.0, {hb_tg_hot_pointer, hb_tg_hot_handle}},
+     1000000, 2.0, {hb_tg_hot_pointer, hb_tg_hot_handle}, 0},
     {"resolve cold", "resolve-cold", "16-64", {"pointer", "handle"}, {"raw pointer", "handle"}, "access", 10000000,
-     1000000, 2.0, {NULL, NULL}},
+     1000000, 2.0, {hb_tg_cold_pointer, hb_tg_cold_handle}, HB_COLD_LIVE},
     {"pair hot", "pair-hot", "16-64", {"slabs", "arena"}, {"slabs pair", "arena pair"}, "alloc+free pair",
-     10000000, 200000, 1.5, {hb_tg_slabs_pair, hb_tg_arena_pair}},
+     10000000, 200000, 1.5, {hb_tg_slabs_pair, hb_tg_arena_pair}, 0},
     {"pair batch", "pair-batch", "16-64", {"slabs", "arena"}, {"slabs pair", "arena pair"}, "alloc+free pair",
-     10000000, 100000, 1.5, {hb_tg_slabs_pair, hb_tg_arena_pair}},
+     10000000, 100000, 1.5, {hb_tg_slabs_pair, hb_tg_arena_pair}, 0},
     {"intern miss", "intern-miss", NULL, {"chunk", "arena"}, {"GStringChunk", "arena_intern"}, "call", 2000000,
-     50000, 0, {hb_tg_chunk_intern, hb_tg_arena_intern}},
+     50000, 0, {hb_tg_chunk_intern, hb_tg_arena_intern}, 0},
     {"intern hit", "intern-hit", NULL, {"chunk", "arena"}, {"GStringChunk", "arena_intern"}, "call", 10000000,
-     50000, 0, {hb_tg_chunk_intern, hb_tg_arena_intern}},
+     50000, 0, {hb_tg_chunk_intern, hb_tg_arena_intern}, 0},
 };
 #define HB_NCELL (sizeof hb_cells / sizeof hb_cells[0])
 
@@ -797,14 +802,16 @@ static void hb_count_instructions(hb_state_t *st)
         st->res[c][HB_BASE].instr = st->res[c][HB_OWN].instr = NAN;
     if (!bh_callgrind_ready(st->opt.callgrind))
         return;
-    size_t n = st->opt.quick ? 2000 : 100000;
+    size_t n0 = st->opt.quick ? 2000 : 100000;
     printf("\nInstructions per op (callgrind; counted inside the functions named and their callees;\n"
-           "(count(%zu ops) - count(%zu ops)) / %zu)\n", 2 * n, n, n);
+           "(count(2N ops) - count(N ops)) / N, N = %zu, or %d for resolve cold: whole passes)\n", n0,
+           HB_COLD_LIVE);
     printf("  %-14s %12s %12s %8s   %s\n", "cell", "baseline", "arena side", "ratio", "functions");
     for (size_t c = 0; c < HB_NCELL; c++) {
         const hb_cell_t *cell = &hb_cells[c];
         if (cell->toggles[HB_OWN] == NULL || (st->opt.quick && strcmp(cell->workload, "pair-hot") != 0))
             continue;
+        size_t n = cell->n_count ? cell->n_count : n0;
         for (size_t k = 0; k < HB_NSIDE; k++) {
             size_t s = HB_NSIDE - 1 - k; /* the arena side first */
             if (st->opt.quick && s == HB_BASE)
