@@ -27,6 +27,7 @@
 
 #include "arena_internal.h"
 #include "debug.h"
+#include "hint.h"
 #include "misuse.h"
 #include "secret.h"
 
@@ -109,7 +110,7 @@ int arena_init(arena_t *a, const arena_config_t *cfg)
     return 0;
 }
 
-/* ---- the slots ------------------------------------------------------------- */
+/* ---- the table ------------------------------------------------------------ */
 
 /* Adds page n_pages, so that capacity grows; false if the source refuses.
  * The new slots are not written: a slot at or past used is never read. */
@@ -118,30 +119,47 @@ static bool table_grow(arena_t *a)
     unsigned k = a->n_pages;
     if (k == ARENA_MAX_PAGES)
         return false;
-    size_t n = page_slots(k);
-    arena_slot_t *page = a->source.acquire(a, n * (sizeof(arena_slot_t) + sizeof(uint32_t)), 64);
+    arena_slot_t *page = a->source.acquire(a, page_bytes(k), 64);
     if (!page)
         return false;
-    a->pages[k] = page;
+    a->slot_base[k] = (uintptr_t)page - (uintptr_t)page_first(k) * sizeof(arena_slot_t);
     a->n_pages = k + 1;
-    a->capacity += (uint32_t)n;
+    a->capacity += page_slots(k);
     if (k == 0) {
         /* slot 0 never holds an object: its handle word links to slot 1,
          * so no handle (0 included) matches it */
-        page[0] = (arena_slot_t){.obj = NULL, .handle = 1, .size = 0};
-        *arena_word(a, 0) = 0;
+        page[0] = (arena_slot_t){.obj = NULL, .handle = 1, .word = 0};
+        *arena_size_of(a, 0) = 0;
         a->used = 1;
     }
     return true;
 }
 
 /* Pushes slot i onto the list *head (the free or the dying list): its
- * handle word keeps its generation, and its index bits link to the next. */
-void arena_slot_push(arena_t *a, uint32_t i, uint32_t *head)
+ * index bits link to the next, its generation bits are gen. */
+void arena_slot_push(arena_t *a, uint32_t i, uint32_t gen, uint32_t *head)
 {
     arena_slot_t *s = arena_slot_(a, i);
-    s->handle = handle_make(a, handle_gen(a, s->handle), *head);
+    s->handle = handle_make(a, gen, *head);
     *head = i;
+}
+
+/* A slot never used before, for an object of generation 1 (*h its
+ * handle); 0 when none is left (errno ENOSPC) or the table cannot grow
+ * (ENOMEM). */
+static SC_COLD uint32_t slot_fresh(arena_t *a, handle_t *h)
+{
+    if (a->used == a->max_slots) {
+        errno = ENOSPC;
+        return 0;
+    }
+    if (a->used == a->capacity && !table_grow(a)) {
+        errno = ENOMEM;
+        return 0;
+    }
+    uint32_t i = a->used++;
+    *h = handle_make(a, 1, i);
+    return i;
 }
 
 /* ---- taking and giving back slots ---------------------------- exercise 03-slots */
@@ -150,62 +168,38 @@ void arena_slot_push(arena_t *a, uint32_t i, uint32_t *head)
 #include "03-slots/slots.c"
 #else
 // [slots]
-/* A slot for a new object and the generation it will carry, or 0 when
- * none is left (*err says why).  Reuses the last freed slot first. */
-static uint32_t slot_take(arena_t *a, uint32_t *gen, int *err)
+/* A slot for a new object, and in *h the handle it will have; 0 when none
+ * is left (errno says why).  The last freed slot first: its handle word
+ * already holds the generation its next object gets. */
+static inline uint32_t slot_take(arena_t *a, handle_t *h)
 {
     uint32_t i = a->free_head;
-    if (i != 0) {
-        uint32_t word = arena_slot_(a, i)->handle;
-        a->free_head = handle_slot(a, word);
-        a->free_count--;
-        *gen = handle_gen(a, word) + 1;
-        return i;
-    }
-    if (a->used == a->max_slots) {
-        *err = ENOSPC;
-        return 0;
-    }
-    if (a->used == a->capacity && !table_grow(a)) {
-        *err = ENOMEM;
-        return 0;
-    }
-    *gen = 1;
-    return a->used++;
+    if (i == 0)
+        return slot_fresh(a, h);
+    arena_slot_t *s = arena_slot_(a, i);
+    a->free_head = handle_slot(a, s->handle);
+    a->free_count--;
+    *h = (s->handle & ~a->index_mask) | i;
+    return i;
 }
 
-/* Gives back slot i, whose object (generation gen) is gone: on the free
- * list for its next generation, or retired when gen was the last. */
-static void slot_give_back(arena_t *a, uint32_t i, uint32_t gen)
+/* Gives back slot s (index i), whose object h is gone: onto the free list
+ * with the next generation, or retired when h had the last one. */
+static inline void slot_give_back(arena_t *a, arena_slot_t *s, uint32_t i, handle_t h)
 {
-    arena_slot_t *s = arena_slot_(a, i);
     s->obj = NULL;
-    *arena_word(a, i) = 0;
+    s->word = 0;
+    uint32_t gen = handle_gen(a, h);
     if (gen == a->gen_max) {
-        s->handle = handle_make(a, gen, 0); /* on no list; index 0 is never its own */
+        s->handle = 0; /* retired: on no list, and 0 names slot 0, never this one */
         a->retired++;
         return;
     }
-    s->handle = handle_make(a, gen, 0);
-    arena_slot_push(a, i, &a->free_head);
+    arena_slot_push(a, i, gen + 1, &a->free_head);
     a->free_count++;
 }
 // [slots]
 #endif
-
-/* Undoes slot_take() of slot i with generation gen: the object could not
- * be made, so the slot goes back exactly where it came from. */
-static void slot_untake(arena_t *a, uint32_t i, uint32_t gen)
-{
-    if (gen == 1 && i == a->used - 1) {
-        a->used--;
-        return;
-    }
-    arena_slot_t *s = arena_slot_(a, i);
-    s->handle = handle_make(a, gen - 1, 0);
-    arena_slot_push(a, i, &a->free_head);
-    a->free_count++;
-}
 
 /* ---- objects ------------------------------------------------------------- */
 
@@ -219,34 +213,34 @@ static void *object_memory(arena_t *a, void *old, size_t size)
     return p;
 }
 
-/* A live object in a new slot, with one reference and the count word's
- * flags; HANDLE_NULL and errno when memory or slots run out. */
-static handle_t object_new(arena_t *a, size_t size, size_t bytes, uint32_t flags)
+/* A live object of size bytes (memory for bytes) with one reference and
+ * the count word's flags; HANDLE_NULL and errno when memory or slots run
+ * out, and then nothing has changed.  The memory comes first: giving it
+ * back is simpler than giving back a slot. */
+static inline handle_t object_new(arena_t *a, size_t size, size_t bytes, uint32_t flags)
 {
-    uint32_t gen = 0;
-    int err = 0;
-    uint32_t i = slot_take(a, &gen, &err);
-    if (i == 0) {
-        errno = err;
-        return HANDLE_NULL;
-    }
-    void *p = object_memory(a, NULL, bytes);
-    if (!p) {
-        slot_untake(a, i, gen);
+    void *p = slabs_alloc(&a->slabs, bytes);
+    if (SC_UNLIKELY(!p) && !(p = object_memory(a, NULL, bytes))) {
         errno = ENOMEM;
         return HANDLE_NULL;
     }
-    handle_t h = handle_make(a, gen, i);
-    *arena_slot_(a, i) = (arena_slot_t){.obj = p, .handle = h, .size = (uint32_t)size};
-    *arena_word(a, i) = 1 | flags;
+    handle_t h;
+    uint32_t i = slot_take(a, &h);
+    if (SC_UNLIKELY(i == 0)) {
+        int err = errno;
+        slabs_free(&a->slabs, p);
+        errno = err;
+        return HANDLE_NULL;
+    }
+    *arena_slot_(a, i) = (arena_slot_t){.obj = p, .handle = h, .word = 1 | flags};
+    *arena_size_of(a, i) = (uint32_t)size;
     a->live++;
-    a->in_use++;
     return h;
 }
 
 handle_t arena_alloc(arena_t *a, size_t size)
 {
-    if (size == 0 || size > ARENA_MAX_SIZE) {
+    if (SC_UNLIKELY(size - 1 >= ARENA_MAX_SIZE)) { /* 0 wraps to SIZE_MAX */
         errno = EINVAL;
         return HANDLE_NULL;
     }
@@ -264,8 +258,7 @@ handle_t arena_new_interned(arena_t *a, size_t len)
 
 size_t arena_size(const arena_t *a, handle_t h)
 {
-    const arena_slot_t *s = arena_live_slot(a, h);
-    return s ? s->size : 0;
+    return arena_live_slot(a, h) ? *arena_size_of(a, handle_slot(a, h)) : 0;
 }
 
 int arena_resize(arena_t *a, handle_t h, size_t size)
@@ -273,13 +266,13 @@ int arena_resize(arena_t *a, handle_t h, size_t size)
     arena_slot_t *s = arena_live_slot(a, h);
     if (!s)
         return -ESTALE;
-    if (size == 0 || size > ARENA_MAX_SIZE || (*arena_word(a, handle_slot(a, h)) & ARENA_W_INTERNED))
+    if (size == 0 || size > ARENA_MAX_SIZE || (s->word & ARENA_W_INTERNED))
         return -EINVAL;
     void *p = object_memory(a, s->obj, size);
     if (!p)
         return -ENOMEM;
     s->obj = p;
-    s->size = (uint32_t)size;
+    *arena_size_of(a, handle_slot(a, h)) = (uint32_t)size;
     SC_ASSERT_EXPENSIVE(arena_check(a) == 0);
     return 0;
 }
@@ -288,22 +281,19 @@ int arena_resize(arena_t *a, handle_t h, size_t size)
 
 int arena_share(arena_t *a, handle_t h)
 {
-    if (!arena_live_slot(a, h))
+    arena_slot_t *s = arena_live_slot(a, h);
+    if (!s || (s->word & ARENA_W_REFS) == 0) /* count 0: dead, readable only while arena_reset() runs cleanups */
         return -ESTALE;
-    uint32_t *w = arena_word(a, handle_slot(a, h));
-    if ((*w & ARENA_W_REFS) == 0)
-        return -ESTALE; /* dead, readable only while arena_reset() runs cleanups */
-    if ((*w & ARENA_W_REFS) == ARENA_MAX_REFS)
+    if ((s->word & ARENA_W_REFS) == ARENA_MAX_REFS)
         return -EOVERFLOW;
-    ++*w;
+    s->word++;
     return 0;
 }
 
 uint32_t arena_refcount(const arena_t *a, handle_t h)
 {
-    if (!arena_live_slot(a, h))
-        return 0;
-    return *arena_word(a, handle_slot(a, h)) & ARENA_W_REFS;
+    const arena_slot_t *s = arena_live_slot(a, h);
+    return s ? s->word & ARENA_W_REFS : 0;
 }
 
 void arena_report_stale(const arena_t *a, handle_t h, const char *what)
@@ -317,15 +307,15 @@ void arena_report_stale(const arena_t *a, handle_t h, const char *what)
     });
 }
 
-int arena_release(arena_t *a, handle_t h)
+/* The release of a handle whose object has flags (interned, cleanups), or
+ * while arena_reset() runs cleanups, or of a handle that is not live. */
+static SC_COLD int release_slow(arena_t *a, arena_slot_t *s, handle_t h)
 {
-    uint32_t *w = arena_live_slot(a, h) ? arena_word(a, handle_slot(a, h)) : NULL;
-    if (!w || (*w & ARENA_W_REFS) == 0) { /* count 0: only while arena_reset() runs cleanups */
+    if (!s || (s->word & ARENA_W_REFS) == 0) { /* count 0: only while arena_reset() runs cleanups */
         arena_report_stale(a, h, "arena_release() of a handle that is not live (a double release?)");
         return -ESTALE;
     }
-    uint32_t left = (*w & ARENA_W_REFS) - 1;
-    --*w;
+    uint32_t left = (--s->word) & ARENA_W_REFS;
     if (left == 0)
         a->live--;
     if (left > 0 || a->resetting)
@@ -335,17 +325,36 @@ int arena_release(arena_t *a, handle_t h)
     return 0;
 }
 
+// [release]
+int arena_release(arena_t *a, handle_t h)
+{
+    arena_slot_t *s = arena_live_slot(a, h);
+    if (SC_LIKELY(s && s->word == 1 && !a->resetting)) { /* the last reference, no flags */
+        slabs_free(&a->slabs, s->obj);
+        slot_give_back(a, s, handle_slot(a, h), h);
+        a->live--;
+        SC_ASSERT_EXPENSIVE(a->draining || arena_check(a) == 0);
+        return 0;
+    }
+    if (SC_LIKELY(s && (s->word & ARENA_W_REFS) > 1)) {
+        s->word--;
+        return (int)(s->word & ARENA_W_REFS);
+    }
+    return release_slow(a, s, h);
+}
+// [release]
+
 /* Frees the object in slot i (its count is 0, its cleanups have run) and
- * gives the slot back. */
+ * gives the slot back.  Its handle word may be a list link: the generation
+ * bits are the object's. */
 void arena_free_object(arena_t *a, uint32_t i)
 {
     arena_slot_t *s = arena_slot_(a, i);
-    uint32_t *w = arena_word(a, i);
-    if (*w & ARENA_W_INTERNED)
-        arena_intern_remove(a, handle_make(a, handle_gen(a, s->handle), i));
+    handle_t h = handle_make(a, handle_gen(a, s->handle), i);
+    if (s->word & ARENA_W_INTERNED)
+        arena_intern_remove(a, h);
     slabs_free(&a->slabs, s->obj);
-    a->in_use--;
-    slot_give_back(a, i, handle_gen(a, s->handle));
+    slot_give_back(a, s, i, h);
 }
 
 /* ---- reset and destroy ----------------------------------------------------- */
@@ -357,9 +366,9 @@ static void reset_slots(arena_t *a)
     for (uint32_t i = a->used; i-- > 1;) {
         arena_slot_t *s = arena_slot_(a, i);
         if (s->obj)
-            slot_give_back(a, i, handle_gen(a, s->handle));
+            slot_give_back(a, s, i, handle_make(a, handle_gen(a, s->handle), i));
     }
-    a->live = a->in_use = 0;
+    a->live = 0;
     a->dying_head = 0;
 }
 
@@ -382,7 +391,7 @@ void arena_destroy(arena_t *a)
     arena_intern_drop(a);
     arena_cleanup_drop(a);
     for (unsigned k = 0; k < a->n_pages; k++)
-        a->source.release(a, a->pages[k], page_slots(k) * (sizeof(arena_slot_t) + sizeof(uint32_t)));
+        a->source.release(a, page_start(a, k), page_bytes(k));
     pool_destroy(&a->records);
     slabs_destroy(&a->slabs);
     memset(a, 0, sizeof *a);

@@ -26,13 +26,18 @@
  * the slot), and growing the table adds a page without moving a slot or
  * touching the slots already there.  Free slots are reused last-freed first.
  * @verbatim
-   arena_t.pages[0] -> | slot 0 (never used) | slot 1 | ... | slot 63  | refs[0..63]    |
-   arena_t.pages[1] -> | slot 64  | ...                     | slot 127 | refs[64..127]  |
-   arena_t.pages[2] -> | slot 128 | ...                     | slot 255 | refs[128..255] |
-   arena_t.pages[k] -> slots 2^(k+5) .. 2^(k+6) - 1, then their counts
-   slot (16 bytes): object pointer | handle that names it | size in bytes
-   refs (4 bytes):  reference count (30 bits) | interned | has cleanups
+   page 0: | slot 0 (never used) | slot 1 | ... | slot 63  | sizes[0..63]    |
+   page 1: | slot 64  | ...                     | slot 127 | sizes[64..127]  |
+   page 2: | slot 128 | ...                     | slot 255 | sizes[128..255] |
+   page k: slots 2^(k+5) .. 2^(k+6) - 1, then their sizes
+   slot (16 bytes): object pointer | handle that names it | count word:
+                    reference count (30 bits), interned, has cleanups
+   size (4 bytes):  bytes asked for
    @endverbatim
+ * The directory keeps, for page k, the address of its slot 0 minus
+ * 16 * (the index of its first slot), as an integer: so slot i is at that
+ * base plus 16 * i, whatever page holds it, and finding it takes the page
+ * number (the top bit of i | 32, less 5) and one multiply-add.
  *
  * Generations: a slot gives out 2^(32 - index_bits) - 1 generations, then
  * retires, so an arena gives out at most about 2^32 handles in its life
@@ -42,7 +47,7 @@
  * resolving: a 32-bit name can be used only once.
  *
  * Costs, said plainly: 20 bytes per slot ever used (the 16-byte slot and
- * its 4-byte count), whether it holds an object, is free or is retired;
+ * its 4-byte size), whether it holds an object, is free or is retired;
  * the objects themselves live in a stage-02 slabs_t with no per-object
  * header.  Interned strings cost 8 bytes each in the intern set (a table
  * at most 3/4 full), cleanups 32 bytes each plus a side-table slot.  All of
@@ -114,9 +119,9 @@ enum arena_flags {
  * Exposed so that arena_get() can be inlined; callers never read it.
  */
 typedef struct arena_slot {
-    void *obj;       /**< live: the object; otherwise NULL */
-    uint32_t handle; /**< live: the handle that names the object.  Otherwise its generation bits keep the last generation used and its index bits link to the next slot of a list (never its own index, so no handle matches it) */
-    uint32_t size;   /**< live: bytes asked for (for an interned string, its length) */
+    void *obj;       /**< live or dying: the object; free or retired: NULL */
+    uint32_t handle; /**< live: the handle that names the object.  Otherwise the index bits link to the next slot of a list (never the slot's own index, so no handle matches it) and the generation bits hold: free, the generation the next object will get (>= 2); dying, the object's.  Retired: 0 */
+    uint32_t word;   /**< live: reference count (bits 0-29, >= 1), interned (bit 30), has cleanups (bit 31); dying: count 0 and the flags; free or retired: 0 */
 } arena_slot_t;
 
 /** @brief The intern set: open addressing over handles and cached hashes (private). */
@@ -166,25 +171,24 @@ typedef struct arena_stats {
  * records in the cleanup map; bytes_from_source <= max_bytes when capped.
  */
 typedef struct arena {
-    /* hot: read by every arena_get() */
+    /* hot: read by arena_get(), arena_alloc() and arena_release() */
     uint32_t index_mask;   /**< 2^index_bits - 1: the slot bits of a handle */
     uint32_t used;         /**< slots ever used, slot 0 included; slots [used, capacity) are fresh; 0 until page 0 exists */
-    arena_slot_t *pages[ARENA_MAX_PAGES]; /**< page k: page_slots(k) slots (64, 64, 128, 256, ...), then as many uint32_t counts; NULL past the last page */
+    uint32_t free_head;    /**< last-freed free slot, 0 = none; linked through the slots' handle index bits */
+    bool resetting;        /**< arena_reset() is running cleanups: releases only count down */
+    bool draining;         /**< a release is running cleanups: nested releases queue theirs */
+    size_t live;           /**< objects with a reference count > 0 */
+    size_t free_count;     /**< slots on the free list */
+    uintptr_t slot_base[ARENA_MAX_PAGES]; /**< page k's slot 0 address, less 16 * its first index (see arena_slot_()); 0 past the last page */
 
     /* the table */
     unsigned index_bits;   /**< from the config, 8..28 */
     uint32_t gen_max;      /**< last generation: 2^(32 - index_bits) - 1 */
     uint32_t max_slots;    /**< cap on used (slot 0 included): max_handles + 1 */
-    uint32_t capacity;     /**< slots in the pages held */
+    uint32_t capacity;     /**< slots in the pages held: 0, or 32 << n_pages */
     unsigned n_pages;      /**< pages held */
-    uint32_t free_head;    /**< last-freed free slot, 0 = none; linked through the slots' handle index bits */
     uint32_t dying_head;   /**< slots whose cleanups are waiting to run, 0 = none; linked the same way */
-    bool draining;         /**< a release is running cleanups: nested releases queue theirs */
-    bool resetting;        /**< arena_reset() is running cleanups: releases only count down */
     unsigned flags;        /**< ARENA_ZERO | ARENA_CHECKED | ARENA_LEAK_REPORT */
-    size_t live;           /**< objects with a reference count > 0 */
-    size_t in_use;         /**< slots holding an object: live + dying */
-    size_t free_count;     /**< slots on the free list */
     size_t retired;        /**< retired slots */
 
     /* where the objects and the metadata live */
@@ -227,14 +231,19 @@ int arena_init(arena_t *a, const arena_config_t *cfg);
 handle_t arena_alloc(arena_t *a, size_t size);
 
 /** @cond INTERNAL */
-/* The slot of index i < a->capacity.  Page k >= 1 holds the indexes
- * whose top bit is bit k + 5, page 0 those below 64: the page is the top
- * bit of i | 32, less 5, and the offset is i without that top bit (all of
- * i, below 64). */
+/* The page that holds slot i: page 0 holds the indexes below 64, page
+ * k >= 1 those whose top bit is bit k + 5; so k is the top bit of i | 32,
+ * less 5 (31 - clz, less 5). */
+static inline unsigned arena_page_(uint32_t i)
+{
+    return 26u - (unsigned)__builtin_clz(i | 32u);
+}
+
+/* The slot of index i < a->capacity: its page's base, biased by the first
+ * index of the page, plus 16 * i. */
 static inline arena_slot_t *arena_slot_(const arena_t *a, uint32_t i)
 {
-    unsigned top = 31u - (unsigned)__builtin_clz(i | 32u);
-    return a->pages[top - 5u] + (i & (((1u << top) - 1u) | 63u));
+    return (arena_slot_t *)(a->slot_base[arena_page_(i)] + (uintptr_t)i * sizeof(arena_slot_t));
 }
 /** @endcond */
 

@@ -20,7 +20,7 @@ typedef struct census {
 static void census_slot(const arena_t *a, uint32_t i, census_t *c)
 {
     const arena_slot_t *s = arena_slot_(a, i);
-    uint32_t w = *arena_word(a, i), gen = handle_gen(a, s->handle);
+    uint32_t w = s->word, gen = handle_gen(a, s->handle);
     if (s->obj) {
         c->holding++;
         if (handle_slot(a, s->handle) == i && (w & ARENA_W_REFS) > 0)
@@ -34,8 +34,10 @@ static void census_slot(const arena_t *a, uint32_t i, census_t *c)
     } else {
         if (w != 0 || handle_slot(a, s->handle) == i)
             c->bad++;
-        if (gen == a->gen_max)
+        if (s->handle == 0)
             c->retired++;
+        else if (gen < 2)
+            c->bad++; /* a free slot's next object gets generation 2 or more */
     }
 }
 
@@ -60,7 +62,7 @@ static size_t table_check(const arena_t *a)
     size_t bad = 0;
     if (a->used > a->capacity || a->capacity != (a->n_pages ? UINT32_C(32) << a->n_pages : 0))
         return 1; /* nothing else can be trusted */
-    if (a->used > 0 && a->pages[0][0].handle == HANDLE_NULL)
+    if (a->used > 0 && arena_slot_(a, 0)->handle == HANDLE_NULL)
         bad++; /* slot 0 would resolve the null handle */
     census_t c = {0};
     for (uint32_t i = 1; i < a->used; i++)
@@ -69,14 +71,12 @@ static size_t table_check(const arena_t *a)
     size_t dying_len = list_length(a, a->dying_head, true);
     bad += c.bad;
     bad += c.live != a->live;
-    bad += c.holding != a->in_use;
+    bad += c.holding != arena_in_use(a);
     bad += c.retired != a->retired;
     bad += c.interned != a->intern.count; /* an interned object missing from the set */
     bad += free_len != a->free_count;
     bad += dying_len == SIZE_MAX;
-    if (a->used > 0 && free_len != SIZE_MAX && a->in_use + a->free_count + a->retired != a->used - 1u)
-        bad++;
-    return bad;
+        return bad;
 }
 
 size_t arena_check(const arena_t *a)

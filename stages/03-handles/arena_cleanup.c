@@ -78,7 +78,7 @@ static void run_cleanups(arena_t *a, uint32_t i)
         cleanup_rec_t rec = *r;
         pool_free(&a->records, r);
         a->cleanups--;
-        rec.fn(s->obj, s->size, rec.ctx);
+        rec.fn(s->obj, *arena_size_of(a, i), rec.ctx);
         r = rec.next;
     }
 }
@@ -114,7 +114,7 @@ void arena_die(arena_t *a, uint32_t i)
         arena_free_object(a, i);
         return;
     }
-    arena_slot_push(a, i, &a->dying_head);
+    arena_slot_push(a, i, handle_gen(a, arena_slot_(a, i)->handle), &a->dying_head);
     if (!a->draining)
         drain_dying(a);
 }

@@ -53,8 +53,8 @@ static const entry_t *entry_at(const arena_intern_set_t *set, uint32_t i)
 static bool entry_bytes_equal(const arena_t *a, const entry_t *e, const void *bytes, size_t len)
 {
     INTERN_COUNT(arena_intern_compares);
-    const arena_slot_t *s = arena_slot_(a, handle_slot(a, e->h));
-    return s->size == len && memcmp(s->obj, bytes, len) == 0;
+    uint32_t i = handle_slot(a, e->h);
+    return *arena_size_of(a, i) == len && memcmp(arena_slot_(a, i)->obj, bytes, len) == 0;
 }
 
 /* ---- the lookup ----------------------------------------------------- exercise 03-intern */
@@ -200,7 +200,7 @@ void arena_intern_remove(arena_t *a, handle_t h)
     arena_intern_set_t *set = &a->intern;
     const arena_slot_t *s = arena_slot_(a, handle_slot(a, h));
     uint32_t mask = set->cap - 1;
-    uint32_t i = (uint32_t)hash_bytes(s->obj, s->size, set->seed) & mask;
+    uint32_t i = (uint32_t)hash_bytes(s->obj, *arena_size_of(a, handle_slot(a, h)), set->seed) & mask;
     for (uint32_t n = 0; n < set->cap; n++, i = (i + 1) & mask)
         if (set->tab[i].h == h) {
             set_delete_at(set, i);
@@ -244,7 +244,7 @@ size_t arena_intern_check(const arena_t *a)
                 bad++; /* a gap between its home and it: lookups miss it */
                 break;
             }
-        if ((a->flags & ARENA_CHECKED) && (uint32_t)hash_bytes(s->obj, s->size, set->seed) != e->hash)
+        if ((a->flags & ARENA_CHECKED) && (uint32_t)hash_bytes(s->obj, *arena_size_of(a, handle_slot(a, e->h)), set->seed) != e->hash)
             bad++; /* interned bytes were changed */
     }
     if (n != set->count || (set->cap && (size_t)set->count * 4 > (size_t)set->cap * 3))

@@ -2,15 +2,15 @@
  * arena_internal.h - what the sources of stage 03 share, and nothing else
  * includes (its tests may).
  *
- * A slot's 32-bit count word, beside the slot in the same page:
+ * A slot's 32-bit count word, in the slot (arena_slot_t::word):
  *   bits 0..29  the reference count (0 when the slot holds no live object)
  *   bit  30     ARENA_W_INTERNED: the object is in the intern set
  *   bit  31     ARENA_W_CLEANUP: the object has cleanup records
  * A slot is in one of four states, told by its handle word h and count:
  *   live     h & index_mask == its own index, count >= 1
  *   dying    on the dying list (cleanups pending), count 0, obj kept
- *   free     on the free list, obj NULL
- *   retired  on no list, obj NULL, generation == gen_max
+ *   free     on the free list, obj NULL, generation bits: the next one
+ *   retired  on no list, obj NULL, handle word 0
  * Only a live slot's handle word has its own index in the index bits, so
  * arena_get() needs one comparison to tell a live slot from all others.
  */
@@ -55,18 +55,49 @@ static inline handle_t handle_make(const arena_t *a, uint32_t gen, uint32_t i)
     return (handle_t)(gen << a->index_bits) | i;
 }
 
-/* Slots in page k: 64, 64, 128, 256, ... (see arena_slot_()). */
+/* Slots in page k: 64, 64, 128, 256, ... (see arena_page_()). */
 static inline uint32_t page_slots(unsigned k)
 {
     return k ? ARENA_PAGE0_SLOTS << (k - 1) : ARENA_PAGE0_SLOTS;
 }
 
-/* The count word of slot i < capacity: the page's counts follow its slots. */
+/* The index of page k's first slot: 0, 64, 128, 256, ... */
+static inline uint32_t page_first(unsigned k)
+{
+    return k ? ARENA_PAGE0_SLOTS << (k - 1) : 0;
+}
+
+/* Bytes of page k: its slots, then their sizes. */
+static inline size_t page_bytes(unsigned k)
+{
+    return (size_t)page_slots(k) * (sizeof(arena_slot_t) + sizeof(uint32_t));
+}
+
+/* The start of page k (k < n_pages). */
+static inline arena_slot_t *page_start(const arena_t *a, unsigned k)
+{
+    return arena_slot_(a, page_first(k));
+}
+
+/* The count word of slot i < capacity. */
 static inline uint32_t *arena_word(const arena_t *a, uint32_t i)
 {
-    unsigned top = 31u - (unsigned)__builtin_clz(i | 32u);
-    unsigned k = top - 5u;
-    return (uint32_t *)(a->pages[k] + page_slots(k)) + (i & (((1u << top) - 1u) | 63u));
+    return &arena_slot_(a, i)->word;
+}
+
+/* The size of slot i's object (i < capacity): the page's sizes follow its
+ * slots, one uint32_t per slot. */
+static inline uint32_t *arena_size_of(const arena_t *a, uint32_t i)
+{
+    unsigned k = arena_page_(i);
+    return (uint32_t *)(page_start(a, k) + page_slots(k)) + (i - page_first(k));
+}
+
+/* Slots that hold an object (live or dying): every slot ever used but
+ * slot 0, less the free and the retired ones. */
+static inline size_t arena_in_use(const arena_t *a)
+{
+    return a->used ? a->used - 1u - a->free_count - a->retired : 0;
 }
 
 /* The slot of a live handle, or NULL: arena_get()'s test. */
@@ -83,7 +114,7 @@ static inline arena_slot_t *arena_live_slot(const arena_t *a, handle_t h)
 
 /* arena.c */
 void arena_free_object(arena_t *a, uint32_t i);
-void arena_slot_push(arena_t *a, uint32_t i, uint32_t *head);
+void arena_slot_push(arena_t *a, uint32_t i, uint32_t gen, uint32_t *head);
 handle_t arena_new_interned(arena_t *a, size_t len);
 
 /* arena_intern.c */

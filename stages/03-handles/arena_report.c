@@ -15,8 +15,8 @@
 static void report_one(const arena_t *a, uint32_t i, FILE *out)
 {
     const arena_slot_t *s = arena_slot_(a, i);
-    uint32_t w = *arena_word(a, i);
-    size_t n = s->size < REPORT_BYTES ? s->size : REPORT_BYTES;
+    uint32_t w = s->word, size = *arena_size_of(a, i);
+    size_t n = size < REPORT_BYTES ? size : REPORT_BYTES;
     const unsigned char *b = s->obj;
     char hex[3 * REPORT_BYTES + 1] = "", text[REPORT_BYTES + 1] = "";
     for (size_t k = 0; k < n; k++) {
@@ -24,8 +24,8 @@ static void report_one(const arena_t *a, uint32_t i, FILE *out)
         text[k] = isprint(b[k]) ? (char)b[k] : '.';
     }
     fprintf(out, "%" PRIu32 ".%" PRIu32 " size %" PRIu32 " refs %" PRIu32 " %s %s|%s|%s\n", i,
-            handle_gen(a, s->handle), s->size, w & ARENA_W_REFS, (w & ARENA_W_INTERNED) ? "interned" : "-",
-            hex, text, s->size > REPORT_BYTES ? "..." : "");
+            handle_gen(a, s->handle), size, w & ARENA_W_REFS, (w & ARENA_W_INTERNED) ? "interned" : "-",
+            hex, text, size > REPORT_BYTES ? "..." : "");
 }
 
 size_t arena_report_live(const arena_t *a, FILE *out)
@@ -33,7 +33,7 @@ size_t arena_report_live(const arena_t *a, FILE *out)
     size_t n = 0;
     for (uint32_t i = 1; i < a->used; i++) {
         const arena_slot_t *s = arena_slot_(a, i);
-        if (s->obj && handle_slot(a, s->handle) == i && (*arena_word(a, i) & ARENA_W_REFS) > 0) {
+        if (s->obj && handle_slot(a, s->handle) == i && (s->word & ARENA_W_REFS) > 0) {
             report_one(a, i, out);
             n++;
         }
@@ -45,7 +45,7 @@ void arena_stats(const arena_t *a, arena_stats_t *out)
 {
     *out = (arena_stats_t){
         .live = a->live,
-        .slots = a->in_use,
+        .slots = arena_in_use(a),
         .free_slots = a->free_count,
         .retired = a->retired,
         .interned = a->intern.count,

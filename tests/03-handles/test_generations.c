@@ -172,10 +172,11 @@ START_TEST(generation_arithmetic)
         ck_assert_uint_eq(at_a.index_mask, (1u << bits[k]) - 1);
         handle_t h = arena_alloc(&at_a, 4);
         ck_assert_uint_eq(h, (1u << bits[k]) | 1u);
-        /* the last generation: set the slot's handle word as if it had
-         * been reused gens - 1 times (arena_internal.h) */
+        /* the last generation: set the free slot's handle word as if it
+         * had been reused gens - 1 times, so the next object gets the last
+         * generation (arena_internal.h: a free slot's word holds it) */
         ck_assert_int_eq(arena_release(&at_a, h), 0);
-        arena_slot_(&at_a, 1)->handle = handle_make(&at_a, gens - 1, 0);
+        arena_slot_(&at_a, 1)->handle = handle_make(&at_a, gens, 0);
         ck_assert_uint_eq(arena_check(&at_a), 0);
         handle_t last = arena_alloc(&at_a, 4);
         ck_assert_uint_eq(last, (handle_t)(gens << bits[k]) | 1u);
