@@ -543,6 +543,63 @@ START_TEST(cap_refuses_record_pool_growth)
 }
 END_TEST
 
+START_TEST(cap_refuses_every_growth_for_cleanups)
+{
+    /* measured: which of 300 first cleanups (one per object) made the side
+     * table or the record pool grow, the bytes held before each, and the
+     * peak before and after each (a table that grows holds the old and the
+     * new one for a moment) */
+    enum { N = 300 };
+    static handle_t h[N];
+    static size_t cap[N], peak_after[N];
+    static bool grew[N];
+    init_capped(0, 0);
+    for (int i = 0; i < N; i++)
+        h[i] = at_alloc_filled(&at_a, 24);
+    for (int i = 0; i < N; i++) {
+        size_t bytes = at_stats(&at_a).bytes_from_source;
+        cap[i] = at_fs.peak_bytes > bytes ? at_fs.peak_bytes : bytes;
+        ck_assert_int_eq(arena_on_free(&at_a, h[i], count_run, &runs[i]), 0);
+        grew[i] = at_stats(&at_a).bytes_from_source != bytes;
+        peak_after[i] = at_fs.peak_bytes;
+    }
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(arena_release(&at_a, h[i]), 0);
+    at_finish();
+
+    /* the same steps under each cap: the cleanup g is refused exactly when
+     * it needed more than the cap, and then it changed nothing */
+    size_t refused = 0;
+    for (int g = 0; g < N; g++) {
+        if (!grew[g])
+            continue;
+        memset(runs, 0, sizeof runs);
+        init_capped(cap[g], 0);
+        for (int i = 0; i < N; i++)
+            h[i] = at_alloc_filled(&at_a, 24);
+        for (int i = 0; i < g; i++)
+            ck_assert_int_eq(arena_on_free(&at_a, h[i], count_run, &runs[i]), 0);
+        arena_stats_t was = counters();
+        bool refuse = peak_after[g] > cap[g];
+        ck_assert_int_eq(arena_on_free(&at_a, h[g], count_run, &runs[g]), refuse ? -ENOMEM : 0);
+        if (refuse) {
+            refused++;
+            same_counters(&was);
+        }
+        ck_assert_uint_eq(arena_check(&at_a), 0);
+        for (int i = 0; i < N; i++) {
+            at_verify(&at_a, h[i]);
+            ck_assert_int_eq(arena_release(&at_a, h[i]), 0);
+            ck_assert_uint_eq(runs[i], i < g || (i == g && !refuse) ? 1 : 0);
+        }
+        at_finish();
+    }
+    /* at least the side table's first and a later size, and a pool block */
+    ck_assert_uint_ge(refused, 3);
+    init_capped(0, 0); /* for the teardown */
+}
+END_TEST
+
 START_TEST(cap_refuses_a_new_table_page)
 {
     /* page 0 holds slots 1..63: the 64th handle needs page 1 */
@@ -600,6 +657,7 @@ Suite *arena_faults_suite(void)
     tcase_add_test(tc, cap_refuses_intern_set_growth);
     tcase_add_test(tc, cap_refuses_the_first_cleanup);
     tcase_add_test(tc, cap_refuses_record_pool_growth);
+    tcase_add_test(tc, cap_refuses_every_growth_for_cleanups);
     tcase_add_test(tc, cap_refuses_a_new_table_page);
     suite_add_tcase(s, tc);
     return s;
