@@ -338,6 +338,13 @@ static void on_cleanup(void *obj, size_t size, void *ctx)
                     M.step, t);
         int rc = arena_release(&A, t);
         REQUIRE(rc >= 0, "step %zu: a cleanup's release of %#x gave %d", M.step, t, rc);
+        if (M.in_reset && rc == 0) {
+            /* its last reference went during the reset: still readable,
+             * but dead, so it cannot be shared again */
+            REQUIRE(arena_get(&A, t) != NULL, "step %zu: during reset %#x was freed", M.step, t);
+            M_EQ(arena_refcount(&A, t), 0);
+            M_EQ(arena_share(&A, t), -ESTALE);
+        }
     }
 }
 
