@@ -203,14 +203,13 @@ static inline void slot_give_back(arena_t *a, arena_slot_t *s, uint32_t i, handl
 
 /* ---- objects ------------------------------------------------------------- */
 
-/* Memory for size bytes; when the cap refused it, once more after giving
- * the slabs' empty slabs back. */
-static void *object_memory(arena_t *a, void *old, size_t size)
+/* After the slabs refused memory: when a cap is set, gives the slabs'
+ * empty slabs back and tries once more (old: resize that object). */
+static SC_COLD void *memory_retry(arena_t *a, void *old, size_t size)
 {
-    void *p = old ? slabs_realloc(&a->slabs, old, size) : slabs_alloc(&a->slabs, size);
-    if (!p && a->max_bytes && slabs_trim(&a->slabs, 0) > 0)
-        p = old ? slabs_realloc(&a->slabs, old, size) : slabs_alloc(&a->slabs, size);
-    return p;
+    if (!a->max_bytes || slabs_trim(&a->slabs, 0) == 0)
+        return NULL;
+    return old ? slabs_realloc(&a->slabs, old, size) : slabs_alloc(&a->slabs, size);
 }
 
 /* A live object of size bytes (memory for bytes) with one reference and
@@ -220,7 +219,7 @@ static void *object_memory(arena_t *a, void *old, size_t size)
 static inline handle_t object_new(arena_t *a, size_t size, size_t bytes, uint32_t flags)
 {
     void *p = slabs_alloc(&a->slabs, bytes);
-    if (SC_UNLIKELY(!p) && !(p = object_memory(a, NULL, bytes))) {
+    if (SC_UNLIKELY(!p) && !(p = memory_retry(a, NULL, bytes))) {
         errno = ENOMEM;
         return HANDLE_NULL;
     }
@@ -268,8 +267,8 @@ int arena_resize(arena_t *a, handle_t h, size_t size)
         return -ESTALE;
     if (size == 0 || size > ARENA_MAX_SIZE || (s->word & ARENA_W_INTERNED))
         return -EINVAL;
-    void *p = object_memory(a, s->obj, size);
-    if (!p)
+    void *p = slabs_realloc(&a->slabs, s->obj, size);
+    if (!p && !(p = memory_retry(a, s->obj, size)))
         return -ENOMEM;
     s->obj = p;
     *arena_size_of(a, handle_slot(a, h)) = (uint32_t)size;
