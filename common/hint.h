@@ -4,7 +4,8 @@
  *        that keep an allocator's fast path short, in one place.
  *
  * SC_COLD keeps a rarely taken function out of line, so that the fast
- * path that calls it needs no stack frame of its own; SC_LIKELY and
+ * path that calls it needs no stack frame of its own; SC_INLINE puts a
+ * fast path that two callers share into both; SC_LIKELY and
  * SC_UNLIKELY say which way a branch usually goes, so the compiler lays
  * the usual way out straight.  Each is a plain no-op on a compiler without
  * the GNU extensions; none changes what the code does.
@@ -15,12 +16,15 @@
 #if defined(__GNUC__)
 /** Keeps a rarely called function out of line. */
 #define SC_COLD __attribute__((noinline))
+/** Inlines a static function even where the compiler would not (a fast path used twice). */
+#define SC_INLINE inline __attribute__((always_inline))
 /** The condition is usually true. */
 #define SC_LIKELY(x) __builtin_expect(!!(x), 1)
 /** The condition is usually false. */
 #define SC_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
 #define SC_COLD
+#define SC_INLINE inline
 #define SC_LIKELY(x) (x)
 #define SC_UNLIKELY(x) (x)
 #endif

@@ -14,8 +14,8 @@
  * grows for ever, and the arena's counts no longer add up.
  */
 
-/* A slot for a new object, and in *h the handle it will have; 0 when none
- * is left (errno says why; slot_fresh() sets it). */
+/* A slot for a new object, and in *h the handle the object gets; 0 when
+ * none is left (errno says why; slot_fresh() sets it). */
 static inline uint32_t slot_take(arena_t *a, handle_t *h)
 {
     /* TODO 1: reuse the slot freed last, if there is one: it is
@@ -23,7 +23,8 @@ static inline uint32_t slot_take(arena_t *a, handle_t *h)
      *         next free slot, and in its generation bits the generation
      *         the new object gets (slot_give_back() put it there).  The
      *         new handle is that generation with this slot's index. */
-    return slot_fresh(a, h); /* a slot never used: generation 1 */
+    *h = slot_fresh(a); /* a slot never used: generation 1 */
+    return handle_slot(a, *h); /* 0 when there is none: HANDLE_NULL's index */
 }
 
 /* Gives back slot s (index i), whose object h is gone. */

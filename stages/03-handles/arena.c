@@ -123,6 +123,7 @@ static bool table_grow(arena_t *a)
     if (!page)
         return false;
     a->slot_base[k] = (uintptr_t)page - (uintptr_t)page_first(k) * sizeof(arena_slot_t);
+    a->size_base[k] = (uintptr_t)(page + page_slots(k)) - (uintptr_t)page_first(k) * sizeof(uint32_t);
     a->n_pages = k + 1;
     a->capacity += page_slots(k);
     if (k == 0) {
@@ -144,22 +145,19 @@ void arena_slot_push(arena_t *a, uint32_t i, uint32_t gen, uint32_t *head)
     *head = i;
 }
 
-/* A slot never used before, for an object of generation 1 (*h its
- * handle); 0 when none is left (errno ENOSPC) or the table cannot grow
- * (ENOMEM). */
-static SC_COLD uint32_t slot_fresh(arena_t *a, handle_t *h)
+/* The handle of generation 1 in a slot never used before; HANDLE_NULL
+ * when none is left (errno ENOSPC) or the table cannot grow (ENOMEM). */
+static SC_COLD handle_t slot_fresh(arena_t *a)
 {
     if (a->used == a->max_slots) {
         errno = ENOSPC;
-        return 0;
+        return HANDLE_NULL;
     }
     if (a->used == a->capacity && !table_grow(a)) {
         errno = ENOMEM;
-        return 0;
+        return HANDLE_NULL;
     }
-    uint32_t i = a->used++;
-    *h = handle_make(a, 1, i);
-    return i;
+    return handle_make(a, 1, a->used++);
 }
 
 /* ---- taking and giving back slots ---------------------------- exercise 03-slots */
@@ -168,14 +166,16 @@ static SC_COLD uint32_t slot_fresh(arena_t *a, handle_t *h)
 #include "03-slots/slots.c"
 #else
 // [slots]
-/* A slot for a new object, and in *h the handle it will have; 0 when none
- * is left (errno says why).  The last freed slot first: its handle word
- * already holds the generation its next object gets. */
+/* A slot for a new object, and in *h the handle the object gets; 0 when
+ * none is left (errno says why).  The last freed slot first: its handle
+ * word already holds the generation its next object gets. */
 static inline uint32_t slot_take(arena_t *a, handle_t *h)
 {
     uint32_t i = a->free_head;
-    if (i == 0)
-        return slot_fresh(a, h);
+    if (i == 0) {
+        *h = slot_fresh(a);
+        return handle_slot(a, *h); /* 0 for HANDLE_NULL */
+    }
     arena_slot_t *s = arena_slot_(a, i);
     a->free_head = handle_slot(a, s->handle);
     a->free_count--;
@@ -184,18 +184,21 @@ static inline uint32_t slot_take(arena_t *a, handle_t *h)
 }
 
 /* Gives back slot s (index i), whose object h is gone: onto the free list
- * with the next generation, or retired when h had the last one. */
+ * with the next generation, or retired when h had the last one.  Setting
+ * h's index bits and adding one gives the next generation, or wraps to 0
+ * after the last. */
 static inline void slot_give_back(arena_t *a, arena_slot_t *s, uint32_t i, handle_t h)
 {
     s->obj = NULL;
     s->word = 0;
-    uint32_t gen = handle_gen(a, h);
-    if (gen == a->gen_max) {
+    uint32_t next = (h | a->index_mask) + 1; /* the next generation, index bits 0 */
+    if (next == 0) {                           /* h had the last one: it wrapped */
         s->handle = 0; /* retired: on no list, and 0 names slot 0, never this one */
         a->retired++;
         return;
     }
-    arena_slot_push(a, i, gen + 1, &a->free_head);
+    s->handle = next | a->free_head;
+    a->free_head = i;
     a->free_count++;
 }
 // [slots]
@@ -216,7 +219,7 @@ static SC_COLD void *memory_retry(arena_t *a, void *old, size_t size)
  * the count word's flags; HANDLE_NULL and errno when memory or slots run
  * out, and then nothing has changed.  The memory comes first: giving it
  * back is simpler than giving back a slot. */
-static inline handle_t object_new(arena_t *a, size_t size, size_t bytes, uint32_t flags)
+static SC_INLINE handle_t object_new(arena_t *a, size_t size, size_t bytes, uint32_t flags)
 {
     void *p = slabs_alloc(&a->slabs, bytes);
     if (SC_UNLIKELY(!p) && !(p = memory_retry(a, NULL, bytes))) {
@@ -233,7 +236,6 @@ static inline handle_t object_new(arena_t *a, size_t size, size_t bytes, uint32_
     }
     *arena_slot_(a, i) = (arena_slot_t){.obj = p, .handle = h, .word = 1 | flags};
     *arena_size_of(a, i) = (uint32_t)size;
-    a->live++;
     return h;
 }
 
@@ -315,10 +317,11 @@ static SC_COLD int release_slow(arena_t *a, arena_slot_t *s, handle_t h)
         return -ESTALE;
     }
     uint32_t left = (--s->word) & ARENA_W_REFS;
-    if (left == 0)
-        a->live--;
-    if (left > 0 || a->resetting)
+    if (left > 0)
         return (int)left;
+    a->held_dead++; /* until arena_free_object(), or the end of arena_reset() */
+    if (a->resetting)
+        return 0;
     arena_die(a, handle_slot(a, h));
     SC_ASSERT_EXPENSIVE(a->draining || arena_check(a) == 0);
     return 0;
@@ -331,7 +334,6 @@ int arena_release(arena_t *a, handle_t h)
     if (SC_LIKELY(s && s->word == 1 && !a->resetting)) { /* the last reference, no flags */
         slabs_free(&a->slabs, s->obj);
         slot_give_back(a, s, handle_slot(a, h), h);
-        a->live--;
         SC_ASSERT_EXPENSIVE(a->draining || arena_check(a) == 0);
         return 0;
     }
@@ -343,8 +345,8 @@ int arena_release(arena_t *a, handle_t h)
 }
 // [release]
 
-/* Frees the object in slot i (its count is 0, its cleanups have run) and
- * gives the slot back.  Its handle word may be a list link: the generation
+/* Frees the object in slot i (its count is 0, counted in held_dead; its
+ * cleanups have run) and gives the slot back.  Its handle word may be a list link: the generation
  * bits are the object's. */
 void arena_free_object(arena_t *a, uint32_t i)
 {
@@ -354,6 +356,7 @@ void arena_free_object(arena_t *a, uint32_t i)
         arena_intern_remove(a, h);
     slabs_free(&a->slabs, s->obj);
     slot_give_back(a, s, i, h);
+    a->held_dead--;
 }
 
 /* ---- reset and destroy ----------------------------------------------------- */
@@ -367,7 +370,7 @@ static void reset_slots(arena_t *a)
         if (s->obj)
             slot_give_back(a, s, i, handle_make(a, handle_gen(a, s->handle), i));
     }
-    a->live = 0;
+    a->held_dead = 0;
     a->dying_head = 0;
 }
 
@@ -384,7 +387,7 @@ void arena_destroy(arena_t *a)
 {
     if (!a->source.acquire)
         return; /* zeroed: init failed, or destroyed already */
-    if ((a->flags & ARENA_LEAK_REPORT) && a->live > 0)
+    if ((a->flags & ARENA_LEAK_REPORT) && arena_live(a) > 0)
         arena_report_live(a, stderr);
     arena_run_all_cleanups(a);
     arena_intern_drop(a);

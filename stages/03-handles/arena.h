@@ -165,8 +165,10 @@ typedef struct arena_stats {
  *        arena_get() inlines; read it through the functions, never write it.
  *
  * Invariants (checked by arena_check()): 1 <= used <= capacity; every slot
- * in [1, used) is exactly one of live, free (on the free list) or retired;
- * live + dying == slots in use; free_count == length of the free list;
+ * in [1, used) is exactly one of live, dying, free (on the free list) or
+ * retired; used - 1 == slots holding an object + free_count + retired;
+ * live objects == slots holding an object - held_dead; free_count ==
+ * length of the free list;
  * the intern set holds exactly the live interned objects; cleanups ==
  * records in the cleanup map; bytes_from_source <= max_bytes when capped.
  */
@@ -177,9 +179,9 @@ typedef struct arena {
     uint32_t free_head;    /**< last-freed free slot, 0 = none; linked through the slots' handle index bits */
     bool resetting;        /**< arena_reset() is running cleanups: releases only count down */
     bool draining;         /**< a release is running cleanups: nested releases queue theirs */
-    size_t live;           /**< objects with a reference count > 0 */
     size_t free_count;     /**< slots on the free list */
     uintptr_t slot_base[ARENA_MAX_PAGES]; /**< page k's slot 0 address, less 16 * its first index (see arena_slot_()); 0 past the last page */
+    uintptr_t size_base[ARENA_MAX_PAGES]; /**< page k's sizes, less 4 * its first index: slot i's size is at size_base[k] + 4 * i; 0 past the last page */
 
     /* the table */
     unsigned index_bits;   /**< from the config, 8..28 */
@@ -190,6 +192,7 @@ typedef struct arena {
     uint32_t dying_head;   /**< slots whose cleanups are waiting to run, 0 = none; linked the same way */
     unsigned flags;        /**< ARENA_ZERO | ARENA_CHECKED | ARENA_LEAK_REPORT */
     size_t retired;        /**< retired slots */
+    size_t held_dead;      /**< objects with count 0 whose memory is still held: on the dying list or having their cleanups run, or counted down during arena_reset(); live objects are the slots in use less these */
 
     /* where the objects and the metadata live */
     slabs_t slabs;         /**< the objects */

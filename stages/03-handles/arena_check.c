@@ -70,7 +70,7 @@ static size_t table_check(const arena_t *a)
     size_t free_len = list_length(a, a->free_head, false);
     size_t dying_len = list_length(a, a->dying_head, true);
     bad += c.bad;
-    bad += c.live != a->live;
+    bad += c.live != arena_live(a);
     bad += c.holding != arena_in_use(a);
     bad += c.retired != a->retired;
     bad += c.interned != a->intern.count; /* an interned object missing from the set */

@@ -86,11 +86,11 @@ static inline uint32_t *arena_word(const arena_t *a, uint32_t i)
 }
 
 /* The size of slot i's object (i < capacity): the page's sizes follow its
- * slots, one uint32_t per slot. */
+ * slots, one uint32_t per slot, reached like the slots through a biased
+ * base. */
 static inline uint32_t *arena_size_of(const arena_t *a, uint32_t i)
 {
-    unsigned k = arena_page_(i);
-    return (uint32_t *)(page_start(a, k) + page_slots(k)) + (i - page_first(k));
+    return (uint32_t *)(a->size_base[arena_page_(i)] + (uintptr_t)i * sizeof(uint32_t));
 }
 
 /* Slots that hold an object (live or dying): every slot ever used but
@@ -98,6 +98,13 @@ static inline uint32_t *arena_size_of(const arena_t *a, uint32_t i)
 static inline size_t arena_in_use(const arena_t *a)
 {
     return a->used ? a->used - 1u - a->free_count - a->retired : 0;
+}
+
+/* Live objects: those held, less those whose count reached 0 (counted
+ * only where that happens, off the fast paths). */
+static inline size_t arena_live(const arena_t *a)
+{
+    return arena_in_use(a) - a->held_dead;
 }
 
 /* The slot of a live handle, or NULL: arena_get()'s test. */

@@ -44,7 +44,7 @@ size_t arena_report_live(const arena_t *a, FILE *out)
 void arena_stats(const arena_t *a, arena_stats_t *out)
 {
     *out = (arena_stats_t){
-        .live = a->live,
+        .live = arena_live(a),
         .slots = arena_in_use(a),
         .free_slots = a->free_count,
         .retired = a->retired,
