@@ -234,6 +234,7 @@ int arena_init(arena_t *a, const arena_config_t *cfg);
 handle_t arena_alloc(arena_t *a, size_t size);
 
 /** @cond INTERNAL */
+// [slot]
 /* The page that holds slot i: page 0 holds the indexes below 64, page
  * k >= 1 those whose top bit is bit k + 5; so k is the top bit of i | 32,
  * less 5 (31 - clz, less 5). */
@@ -248,6 +249,7 @@ static inline arena_slot_t *arena_slot_(const arena_t *a, uint32_t i)
 {
     return (arena_slot_t *)(a->slot_base[arena_page_(i)] + (uintptr_t)i * sizeof(arena_slot_t));
 }
+// [slot]
 /** @endcond */
 
 // [get]

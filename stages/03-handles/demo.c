@@ -91,7 +91,8 @@ static void show_handles(void)
                shown(&a, h));
     }
     printf("\n  Slot 0 is never used, so 0 (HANDLE_NULL) names nothing.  A slot takes\n"
-           "  %zu bytes and its count %zu more; the table's first page has %u slots.\n\n",
+           "  %zu bytes, its count included, and its size %zu more; the table's first\n"
+           "  page has %u slots.\n\n",
            sizeof(arena_slot_t), sizeof(uint32_t), ARENA_PAGE0_SLOTS);
     arena_destroy(&a);
 }
