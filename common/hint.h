@@ -23,9 +23,13 @@
 /** The condition is usually false. */
 #define SC_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
+/** Without GNU extensions: no hint. */
 #define SC_COLD
+/** Without GNU extensions: a plain inline. */
 #define SC_INLINE inline
+/** Without GNU extensions: the condition as it is. */
 #define SC_LIKELY(x) (x)
+/** Without GNU extensions: the condition as it is. */
 #define SC_UNLIKELY(x) (x)
 #endif
 
