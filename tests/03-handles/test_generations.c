@@ -206,7 +206,7 @@ START_TEST(exhaustive_generations_of_one_slot_with_8_index_bits)
         first = gens - (1u << 16);
         handle_t h = arena_alloc(&at_a, 8);
         ck_assert_int_eq(arena_release(&at_a, h), 0);
-        arena_slot_(&at_a, 2)->handle = handle_make(&at_a, first - 1, 0);
+        arena_slot_(&at_a, 2)->handle = handle_make(&at_a, first, 0); /* a free slot holds its next generation */
         ck_assert_uint_eq(arena_check(&at_a), 0);
     }
     for (uint32_t g = first; g <= gens; g++) {
