@@ -54,6 +54,8 @@ mode_flags_release := -O2 -DNDEBUG -DSC_NO_VALGRIND
 # keep the plain release code (no GOT indirection to measure).
 mode_flags_pic     := $(mode_flags_release) -fPIC
 mode_flags_expensive := -O2 -DSC_EXPENSIVE_CHECKS
+# swar: the arena map's portable group match (SWAR) instead of SSE2
+mode_flags_swar    := -O2 -DAMAP_FORCE_SWAR
 mode_flags_asan    := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 mode_flags_cov     := -O0 --coverage -DSC_COVERAGE
 ex_name            := $(patsubst ex-%,%,$(filter ex-%,$(MODE)))
@@ -87,7 +89,7 @@ test_obj     = $(patsubst %.c,$(BUILD)/%.o,$(call test_src,$(1)))
 ALL_TEST_SRC := $(foreach s,$(STAGES),$(call test_src,$(s)))
 RUNNERS      := $(foreach s,$(STAGES),$(BUILD)/tests/$(s)/run) $(BUILD)/tests/all/run
 
-.PHONY: all lib shlib demos tests benches tools run check test test-expensive memcheck asan docs exercise \
+.PHONY: all lib shlib demos tests benches tools run check test test-expensive test-swar memcheck asan docs exercise \
         check-exercises bench bench-quick coverage fuzz fuzz-quick clean deps \
         install install-smoke uninstall help
 .DEFAULT_GOAL := all
@@ -210,6 +212,14 @@ test-expensive:
 	@+$(MAKE) --no-print-directory MODE=expensive $(subst /$(MODE)/,/expensive/,$(test_runner))
 	CK_EXCLUDE_TAGS="tool" $(subst /$(MODE)/,/expensive/,$(test_runner))
 
+# The suites with the arena map's SWAR group match forced, so the portable
+# code runs the same workloads as SSE2 (stage 04's answers must not change).
+test-swar:
+	$(stage_guard)
+	$(need_check)
+	@+$(MAKE) --no-print-directory MODE=swar $(subst /$(MODE)/,/swar/,$(test_runner))
+	CK_EXCLUDE_TAGS="tool" $(subst /$(MODE)/,/swar/,$(test_runner))
+
 # The suites under memcheck: no fork (so every object is seen), no death tests.
 # Valgrind's exit status decides (99: an error or a definite leak); the last
 # line takes the number of checks from Check's summary, kept in memcheck.log.
@@ -270,6 +280,7 @@ check:
 	@+$(MAKE) --no-print-directory MODE=release all
 	@+$(MAKE) --no-print-directory test
 	@+$(MAKE) --no-print-directory test-expensive
+	@+$(MAKE) --no-print-directory test-swar STAGE=04
 	@+$(MAKE) --no-print-directory memcheck
 	@+$(MAKE) --no-print-directory asan
 	@+$(MAKE) --no-print-directory docs
