@@ -53,8 +53,10 @@ static bool val_ok(amap_val_t v, uint8_t t)
     return t != AMAP_STR || v.str != NULL || v.len == 0;
 }
 
-/* The 8 bytes a number, boolean or handle takes in a slot. */
-static uint64_t scalar_bits(amap_val_t v)
+/* The 8 bytes a number, boolean or handle takes in a slot.  As a key, a
+ * double's -0.0 becomes 0.0 (they are equal); as a value it keeps its
+ * bits. */
+static uint64_t scalar_bits(amap_val_t v, bool is_key)
 {
     switch (v.type) {
     case AMAP_I64:
@@ -66,7 +68,7 @@ static uint64_t scalar_bits(amap_val_t v)
     case AMAP_HANDLE:
         return v.h;
     default: { /* AMAP_F64 */
-        double d = v.f64 == 0.0 ? 0.0 : v.f64; /* -0.0 == 0.0: one key */
+        double d = is_key && v.f64 == 0.0 ? 0.0 : v.f64; /* -0.0 == 0.0: one key */
         uint64_t bits;
         memcpy(&bits, &d, sizeof bits);
         return bits;
@@ -83,7 +85,7 @@ static bool key_prepare(const amap_t *m, amap_val_t key, amap_key_t *k)
         const char *p = key.len ? key.str : "";
         *k = (amap_key_t){.h32 = amap_hash_string(m, p, key.len), .str = p, .len = key.len};
     } else {
-        k->bits = scalar_bits(key);
+        k->bits = scalar_bits(key, true);
         k->h32 = amap_hash_bits(m, k->bits);
     }
     return true;
@@ -156,7 +158,7 @@ static uint64_t value_take(amap_t *m, amap_val_t v, int *err)
         if (rc != 0)
             *err = rc == -EOVERFLOW ? -EOVERFLOW : -ESTALE;
     }
-    return scalar_bits(v);
+    return scalar_bits(v, false);
 }
 
 amap_val_t amap_unpack(const amap_t *m, uint8_t type, uint64_t word, bool is_key)
@@ -289,6 +291,18 @@ static bool make_room(amap_t *m)
 
 /* ---- lookup --------------------------------------------------------------------- exercise 04-probe */
 
+/* The key in slot s, prepared for a lookup (amap_check() looks every key
+ * up again). */
+void amap_slot_key(const amap_t *m, const amap_slot_t *s, amap_key_t *k)
+{
+    if (m->key_type == AMAP_STR) {
+        const amap_string_t *str = amap_string(m, (handle_t)(s->key >> 32));
+        *k = (amap_key_t){.h32 = (uint32_t)s->key, .str = str->bytes, .len = str->len};
+    } else {
+        *k = (amap_key_t){.bits = s->key, .h32 = amap_hash_bits(m, s->key)};
+    }
+}
+
 #ifdef SC_EX_04_PROBE
 #include "04-probe/probe.c"
 #else
@@ -316,6 +330,11 @@ static size_t find(const amap_t *m, const amap_key_t *k)
 }
 // [probe]
 #endif
+
+size_t amap_find(const amap_t *m, const amap_key_t *k)
+{
+    return find(m, k);
+}
 
 /* ---- checked mode ---------------------------------------------------------------- */
 

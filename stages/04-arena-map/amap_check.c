@@ -51,10 +51,14 @@ static size_t check_entry(const amap_t *m, size_t i, size_t *kb, size_t *vb)
     size_t bad = 0;
     if (amap_tag(amap_slot_hash(m, s)) != m->ctrl[i] || probe_length(m, i) == 0)
         bad++;
+    if (m->key_type == AMAP_STR && !amap_string(m, (handle_t)(s->key >> 32)))
+        return bad + 1;
+    amap_key_t k;
+    amap_slot_key(m, s, &k);
+    if (amap_find(m, &k) != i)
+        bad++; /* a lookup of this key finds another slot: the key is in the map twice */
     if (m->key_type == AMAP_STR) {
         const amap_string_t *str = amap_string(m, (handle_t)(s->key >> 32));
-        if (!str)
-            return bad + 1;
         *kb += sizeof *str + str->len + 1;
         if (amap_hash_string(m, str->bytes, str->len) != (uint32_t)s->key)
             bad++;
@@ -70,10 +74,25 @@ static size_t check_entry(const amap_t *m, size_t i, size_t *kb, size_t *vb)
     return bad;
 }
 
+/* The shape of the table: capacity, group mask, where the slots are. */
+static size_t check_shape(const amap_t *m)
+{
+    if (m->capacity == 0)
+        return m->ctrl != NULL || m->slots != NULL || m->group_mask != 0;
+    size_t bad = 0;
+    bad += (m->capacity & (m->capacity - 1)) != 0 || m->capacity < AMAP_GROUP;
+    bad += m->group_mask != m->capacity / AMAP_GROUP - 1;
+    bad += (const void *)m->slots != (const void *)(m->ctrl + m->capacity);
+    return bad;
+}
+
 size_t amap_check(const amap_t *m)
 {
     if (m->magic != (AMAP_MAGIC ^ (uintptr_t)m))
         return 1;
+    size_t shape = check_shape(m);
+    if (shape)
+        return shape; /* nothing else can be trusted */
     size_t bad = 0, full = 0, deleted = 0, kb = 0, vb = 0;
     for (size_t i = 0; i < m->capacity; i++) {
         if (m->ctrl[i] == CTRL_DELETED) {

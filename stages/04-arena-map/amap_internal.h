@@ -60,6 +60,10 @@ void amap_drop_key(amap_t *m, uint64_t word);
 void amap_drop_value(amap_t *m, uint64_t word);
 /* The key (is_key) or value in a slot word as an amap_val_t. */
 amap_val_t amap_unpack(const amap_t *m, uint8_t type, uint64_t word, bool is_key);
+/* The key in slot s, prepared for lookup; and the slot a lookup of k finds
+ * (SIZE_MAX: none). */
+void amap_slot_key(const amap_t *m, const amap_slot_t *s, amap_key_t *k);
+size_t amap_find(const amap_t *m, const amap_key_t *k);
 /* Empties slot i, freeing what it holds (amap_del, amap_filter). */
 void amap_erase_at(amap_t *m, size_t i);
 /* Frees what every entry holds, and the table; the map is empty after. */
