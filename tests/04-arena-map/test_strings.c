@@ -83,7 +83,11 @@ END_TEST
 
 START_TEST(churn_million_leaks_nothing)
 {
+#ifdef SC_EXPENSIVE_CHECKS
+    churn(20000, 2000, 0x57a2); /* the expensive checks walk the whole arena at every allocation */
+#else
     churn(tq_under_valgrind() ? 100000 : 1000000, 50000, 0x57a2); /* the million, a tenth under Valgrind */
+#endif
 }
 END_TEST
 
