@@ -89,10 +89,8 @@ START_TEST(nan_key_is_refused_nan_value_is_kept)
 }
 END_TEST
 
-#if 0
-/* Fails until amap.c's scalar_bits() stops turning a -0.0 *value* into
- * 0.0: only keys are to be normalised; a value must come back with the
- * bits it was put with (NaN values do, -0.0 does not). */
+/* Only keys are normalised: a value comes back with the bits it was put
+ * with, -0.0 included (as NaN values do). */
 START_TEST(negative_zero_value_keeps_its_sign)
 {
     amap_t m;
@@ -104,7 +102,6 @@ START_TEST(negative_zero_value_keeps_its_sign)
     amap_destroy(&m);
 }
 END_TEST
-#endif
 
 /* ---- booleans and members -------------------------------------------------------------- */
 
@@ -408,6 +405,7 @@ Suite *amap_edge_suite(void)
     tcase_add_checked_fixture(tc, mt_setup, mt_teardown);
     tcase_add_test(tc, negative_zero_key_equals_zero);
     tcase_add_test(tc, nan_key_is_refused_nan_value_is_kept);
+    tcase_add_test(tc, negative_zero_value_keeps_its_sign);
     tcase_add_test(tc, booleans_are_normalised);
     tcase_add_test(tc, len_is_read_for_strings_only);
     tcase_add_test(tc, wrong_types_are_refused_map_unchanged);
