@@ -338,7 +338,7 @@ static void show_bytes(const request_t *r)
     const amap_t *root = amap_of(a, r->root);
     printf("  What each map holds in the arena (bytes; a map's own amap_t, %zu\n"
            "  bytes, is one more object):\n\n"
-           "    map       values  entries  slots   table    keys  values   total\n",
+           "    map       type    entries  slots   table    keys  values   total\n",
            sizeof(amap_t));
     size_t total = print_bytes_row("root", root, "handle");
     struct {
@@ -563,10 +563,11 @@ static void show_probes(void)
 {
     printf("7. Load and probe lengths (u64 -> u64)\n\n");
     printf("  Group match in this build: %s (16 control bytes compared at once;\n"
-           "  make test-swar runs the suites with SWAR forced).  One map of 65536\n"
-           "  slots, filled to each load; 'groups' is the mean number of groups a\n"
-           "  successful lookup visits (amap_stats), to one decimal because the\n"
-           "  seed, and so the next decimal, changes from run to run:\n\n"
+           "  make test-swar runs the suites with SWAR forced).\n\n"
+           "  One map of 65536 slots, filled to each load; 'groups' is the mean\n"
+           "  number of groups a successful lookup visits (amap_stats), to one\n"
+           "  decimal because the seed, and so the next decimal, changes from run\n"
+           "  to run:\n\n"
            "    load    entries    slots   groups  table bytes per entry\n",
            AMAP_GROUP_IMPL);
     arena_t a;
