@@ -101,9 +101,9 @@ demos: $(DEMOS)
 tests: $(RUNNERS)
 
 # Objects depend on a stamp of the flags and of the tools installed, so a
-# change of either (CFLAGS, or Valgrind's headers appearing after `make deps`)
-# rebuilds them.
-FLAGS_TEXT = $(CC) $(CFLAGS_ALL) $(wildcard /usr/include/valgrind/memcheck.h) $(CHECK_CFLAGS)
+# change of either (CFLAGS, or Valgrind's headers or GLib appearing after
+# `make deps`) rebuilds them.
+FLAGS_TEXT = $(CC) $(CFLAGS_ALL) $(wildcard /usr/include/valgrind/memcheck.h) $(CHECK_CFLAGS) $(DEMO_GLIB)
 $(BUILD)/.flags: FORCE
 	@mkdir -p $(@D)
 	@echo '$(FLAGS_TEXT)' | cmp -s - $@ || echo '$(FLAGS_TEXT)' > $@
@@ -141,7 +141,14 @@ $(SHLIB): $(LIB_OBJ)
 	  $^ -o $@ -lm
 
 $(BUILD)/stages/%/demo: $(BUILD)/stages/%/demo.o $(LIB)
-	$(call show,LINK,$@)$(CC) $(MODEFLAGS) $^ -o $@ $(LDMODE) -lm
+	$(call show,LINK,$@)$(CC) $(MODEFLAGS) $^ -o $@ $(LDMODE) $(DEMO_LIBS) -lm
+
+# Stage 04's demo times its steps against GLib's GHashTable when pkg-config
+# finds GLib (SC_HAVE_GLIB); without GLib it builds and runs all the same.
+GLIB_LIBS = $(shell pkg-config --libs glib-2.0 2>/dev/null)
+DEMO_GLIB = $(if $(GLIB_LIBS),-DSC_HAVE_GLIB $(shell pkg-config --cflags glib-2.0 2>/dev/null))
+$(BUILD)/stages/04-arena-map/demo.o: private CFLAGS_ALL += $(DEMO_GLIB)
+$(BUILD)/stages/04-arena-map/demo: private DEMO_LIBS = $(GLIB_LIBS)
 
 # Benchmarks and tools: one program per bench/*.c and tools/*.c file.
 BENCH_LIBS = $(shell pkg-config --libs glib-2.0 2>/dev/null) $(shell pkg-config --libs libxxhash 2>/dev/null) -lm -ldl
