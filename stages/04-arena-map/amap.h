@@ -26,15 +26,17 @@
  * slots whose tag matches have their key compared.  A group with an empty
  * byte ends a search; otherwise the next group is probed (triangular
  * probing over groups, which visits every group once).  At most 7/8 of the
- * slots are full or deleted, so a search ends after about 1.1 groups when
- * the key is present and 1.3 when it is absent at the highest load
- * (measured by amap_stats()).
+ * slots are full or deleted, so a successful lookup visits about 1.1
+ * groups even at the highest load (amap_stats() measures it for the keys
+ * present).
  *
  * Deletion marks a slot deleted (a tombstone) only when its group has no
  * empty byte (a search may have gone past it); otherwise empty.  Tombstones
- * are reused by inserts and cleared when the table is rebuilt: grown when
- * it is more than half full of live entries, rebuilt at the same size when
- * it is mostly tombstones.
+ * are reused by inserts and cleared when the table is rebuilt, which
+ * happens when an insert finds no room left (live entries and tombstones
+ * at 7/8 of the slots): the table doubles if at least 7/16 of its slots
+ * (half the maximum load) hold live entries, and is rebuilt at the same
+ * size otherwise.
  *
  * Ownership: string keys and values are copied into the arena at
  * amap_put(), and freed when they are replaced or deleted, or the map is
@@ -46,8 +48,9 @@
  *
  * Errors: 0 or a negative errno (-EINVAL for a bad type, NaN key, NULL
  * string with a length, a length above AMAP_MAX_STRING; -ENOMEM when the
- * arena refuses, with every entry as it was; -ESTALE for a handle value
- * that is not live).  Misuse that AMAP_CHECKED catches (a mutation during
+ * arena refuses, with every entry as it was, though the table may have
+ * grown; -ESTALE for a handle value that is not live, -EOVERFLOW for one
+ * at ARENA_MAX_REFS).  Misuse that AMAP_CHECKED catches (a mutation during
  * iteration, amap_destroy() of a map from amap_new()) goes to the misuse
  * handler with allocator "amap".
  *
@@ -158,39 +161,68 @@ typedef struct amap_stats {
 /** A filter's verdict on one entry: true keeps it. */
 typedef bool amap_keep_fn(amap_val_t key, amap_val_t value, void *ctx);
 
-/** @brief A 64-bit signed integer as a key or value. */
+/**
+ * @brief A 64-bit signed integer as a key or value.
+ * @param v the number
+ * @return the tagged value
+ */
 static inline amap_val_t amap_i64(int64_t v)
 {
     return (amap_val_t){.type = AMAP_I64, .i64 = v};
 }
-/** @brief A 64-bit unsigned integer as a key or value. */
+/**
+ * @brief A 64-bit unsigned integer as a key or value.
+ * @param v the number
+ * @return the tagged value
+ */
 static inline amap_val_t amap_u64(uint64_t v)
 {
     return (amap_val_t){.type = AMAP_U64, .u64 = v};
 }
-/** @brief A double as a key or value. */
+/**
+ * @brief A double as a key or value.
+ * @param v the number (as a key: not NaN; -0.0 and 0.0 are one key)
+ * @return the tagged value
+ */
 static inline amap_val_t amap_f64(double v)
 {
     return (amap_val_t){.type = AMAP_F64, .f64 = v};
 }
-/** @brief A boolean as a key or value. */
+/**
+ * @brief A boolean as a key or value.
+ * @param v true or false
+ * @return the tagged value
+ */
 static inline amap_val_t amap_bool(bool v)
 {
     return (amap_val_t){.type = AMAP_BOOL, .b = v};
 }
-/** @brief A handle as a value (the map takes its own reference). */
+/**
+ * @brief A handle as a value (the map takes its own reference).
+ * @param h a live handle, or HANDLE_NULL (a null reference)
+ * @return the tagged value
+ */
 static inline amap_val_t amap_handle(handle_t h)
 {
     return (amap_val_t){.type = AMAP_HANDLE, .h = h};
 }
-/** @brief @p len bytes at @p p as a string; a length above 4 GiB - 2 gives type 0, which every call refuses. */
+/**
+ * @brief @p len bytes at @p p as a string.
+ * @param p   the bytes (may be NULL when @p len is 0)
+ * @param len their length; above AMAP_MAX_STRING gives type 0, which every call refuses
+ * @return the tagged value
+ */
 static inline amap_val_t amap_str(const char *p, size_t len)
 {
     if (len > AMAP_MAX_STRING)
         return (amap_val_t){.type = 0};
     return (amap_val_t){.type = AMAP_STR, .len = (uint32_t)len, .str = p};
 }
-/** @brief A NUL-terminated string (NULL gives type 0). */
+/**
+ * @brief A NUL-terminated string.
+ * @param s the string; NULL gives type 0
+ * @return the tagged value
+ */
 static inline amap_val_t amap_cstr(const char *s)
 {
     return s ? amap_str(s, strlen(s)) : (amap_val_t){.type = 0};
@@ -198,6 +230,9 @@ static inline amap_val_t amap_cstr(const char *s)
 
 /**
  * @brief Builds an empty map in @p a.
+ * @param m   the map to initialise (not moved afterwards)
+ * @param a   the arena its table, strings and handles live in
+ * @param cfg the types, the first capacity, the flags
  * @return 0; -EINVAL for NULL arguments, a key type that is not I64, U64,
  *         F64, BOOL or STR, an unknown value type, unknown flags or a
  *         capacity too big; -ENOMEM if the arena refuses the table for
@@ -208,65 +243,105 @@ int amap_init(amap_t *m, arena_t *a, const amap_config_t *cfg);
 /**
  * @brief A map living in the arena: its handle holds one reference, and its
  *        last release destroys it (never amap_destroy() it).
+ * @param a   the arena the map and everything it holds live in
+ * @param cfg as for amap_init()
  * @return the handle; HANDLE_NULL with errno as amap_init(), or from arena_alloc()
  */
 handle_t amap_new(arena_t *a, const amap_config_t *cfg);
 
 /**
  * @brief The map behind a handle from amap_new().
+ * @param a the arena
+ * @param h any value
  * @return the map, or NULL if @p h is stale or does not name a map
  */
 amap_t *amap_of(const arena_t *a, handle_t h);
 
 /**
  * @brief Inserts or replaces.  Strings are copied; a handle value is shared.
+ * @param m     the map
+ * @param key   a key of the map's key type
+ * @param value a value of the map's value type
  * @return 1 inserted, 0 replaced (the old value freed or released); -EINVAL
  *         for a wrong type or a bad key; -ESTALE for a handle value that is
- *         not live; -ENOMEM, the map unchanged.
+ *         not live, -EOVERFLOW for one at ARENA_MAX_REFS; -ENOMEM.  On
+ *         every error each entry is as it was (the table may have grown).
  */
 int amap_put(amap_t *m, amap_val_t key, amap_val_t value);
 
 /**
  * @brief Looks @p key up.
+ * @param m   the map
+ * @param key a key of the map's key type
  * @param out the value, if found: strings point into the arena,
  *            NUL-terminated, valid until the entry changes or the map dies
  * @return 0 found; -ENOENT; -EINVAL for a bad key
  */
 int amap_get(const amap_t *m, amap_val_t key, amap_val_t *out);
 
-/** @brief true if @p key is in the map (false for a bad key). */
+/**
+ * @brief Is @p key in the map?
+ * @param m   the map
+ * @param key any value
+ * @return true if present; false if absent or not a valid key
+ */
 bool amap_has(const amap_t *m, amap_val_t key);
 
-/** @brief Deletes @p key, freeing or releasing what its entry held.  @return 0, -ENOENT, -EINVAL */
+/**
+ * @brief Deletes @p key, freeing or releasing what its entry held.  Never
+ *        moves another entry, so it is allowed during iteration.
+ * @param m   the map
+ * @param key a key of the map's key type
+ * @return 0, -ENOENT, -EINVAL
+ */
 int amap_del(amap_t *m, amap_val_t key);
 
-/** @brief Entries in the map. */
+/**
+ * @brief Entries in the map.
+ * @param m the map
+ * @return the count
+ */
 size_t amap_len(const amap_t *m);
 
 /**
  * @brief Makes room for @p n entries without growth.
+ * @param m the map
+ * @param n entries to hold
  * @return 0; -EINVAL if @p n is too big; -ENOMEM, the map unchanged
  */
 int amap_reserve(amap_t *m, size_t n);
 
-/** @brief Deletes every entry (freeing and releasing what they held); the capacity stays. */
+/**
+ * @brief Deletes every entry (freeing and releasing what they held); the
+ *        capacity stays.
+ * @param m the map
+ */
 void amap_clear(amap_t *m);
 
-/** @brief An iterator at the first entry. */
+/**
+ * @brief An iterator at the first entry.
+ * @param m the map
+ * @return the iterator
+ */
 amap_iter_t amap_iter(const amap_t *m);
 
 /**
  * @brief The next entry in table order.  amap_del() between calls is
  *        allowed (entries never move on deletion); any other mutation is
  *        misuse, reported with AMAP_CHECKED.
+ * @param it    the iterator
+ * @param key   the entry's key, or NULL
+ * @param value the entry's value, or NULL
  * @return false when every entry has been visited
  */
 bool amap_next(amap_iter_t *it, amap_val_t *key, amap_val_t *value);
 
 /**
  * @brief Puts every entry of @p src into @p dst (a join).
+ * @param dst       the map that receives
+ * @param src       the map that gives (unchanged)
  * @param overwrite replace entries dst already has (else keep dst's)
- * @return entries inserted or replaced; -EINVAL if the types differ;
+ * @return entries inserted or replaced; -EINVAL if the types or the arenas differ;
  *         -ENOMEM, dst keeping what was merged so far, each entry whole.
  *         @p dst == @p src: 0.
  */
@@ -274,21 +349,39 @@ int amap_merge(amap_t *dst, const amap_t *src, bool overwrite);
 
 /**
  * @brief Calls @p keep once per entry and deletes the entries it rejects.
+ * @param m    the map
+ * @param keep the verdict; it must not change the map
+ * @param ctx  passed to @p keep
  * @return how many were deleted
  */
 size_t amap_filter(amap_t *m, amap_keep_fn *keep, void *ctx);
 
 /**
  * @brief Frees everything the map holds and the table.  Not for maps from
- *        amap_new() (release their handle).  Destroying the arena instead
- *        frees it all at once.
+ *        amap_new() (release their handle).
+ *
+ * Destroying (or resetting) the arena instead frees a map made with
+ * amap_init() at once, with everything else; the map must not be used or
+ * destroyed after that.  A map made with amap_new() is not free to drop
+ * that way: its cleanup walks its table to release what it holds.
+ * @param m the map; a zeroed or destroyed one is a no-op
  */
 void amap_destroy(amap_t *m);
 
-/** @brief Fills @p out. O(capacity) (it measures the probe lengths). */
+/**
+ * @brief Fills @p out.  O(capacity times the probe length): it measures
+ *        every entry's probe.
+ * @param m   the map
+ * @param out where the figures go
+ */
 void amap_stats(const amap_t *m, amap_stats_t *out);
 
-/** @brief Broken invariants of the map; 0 = healthy. */
+/**
+ * @brief Checks every invariant of the map: control bytes, counts, the
+ *        strings and handles it holds, and that each key is found again.
+ * @param m the map
+ * @return the number of broken invariants; 0 = healthy
+ */
 size_t amap_check(const amap_t *m);
 
 #endif

@@ -24,10 +24,10 @@ typedef struct amap_key {
     uint32_t len;      /**< AMAP_STR: their length */
 } amap_key_t;
 
-/* A string object in the arena: its length, then the bytes and a NUL. */
+/** A string object in the arena: its length, then the bytes and a NUL. */
 typedef struct amap_string {
-    uint32_t len;  /**< bytes, without the NUL */
-    char bytes[];  /**< len bytes, then '\0' */
+    uint32_t len; /**< bytes, without the NUL */
+    char bytes[]; /**< len bytes, then a NUL */
 } amap_string_t;
 
 /* The tag (control byte) of a hash. */
