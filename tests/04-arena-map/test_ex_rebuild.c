@@ -89,7 +89,9 @@ START_TEST(rebuild_grows_keeping_every_entry)
         keys[j] = rng_next(&r);
         size_t cap = m.capacity;
         int rc = amap_put(&m, amap_u64(keys[j]), amap_u64(j));
-        ck_assert_msg(rc == 1, "amap_put() of key %zu (%zu entries, %zu slots) gave %d", j, j, cap, rc);
+        ck_assert_msg(rc == 1, "amap_put() of key %zu (%zu entries, %zu slots) gave %d%s", j, j,
+                      cap, rc, rc == -ENOMEM ? " (-ENOMEM: rebuild() returned false, though the "
+                      "arena has memory to spare)" : "");
         if (m.capacity == cap)
             continue;
         growths++;
