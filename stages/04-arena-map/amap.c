@@ -91,8 +91,19 @@ static bool key_prepare(const amap_t *m, amap_val_t key, amap_key_t *k)
     return true;
 }
 
+/* Keys compared by amap_key_equal() on this thread, read by the scorer of
+ * exercise 04-probe (tests/04-arena-map/test_ex_probe.c).  Builds with
+ * NDEBUG (release) count nothing. */
+#ifndef NDEBUG
+_Thread_local size_t amap_key_compares;
+#define KEY_COUNT() ((void)amap_key_compares++)
+#else
+#define KEY_COUNT() ((void)0)
+#endif
+
 bool amap_key_equal(const amap_t *m, const amap_slot_t *s, const amap_key_t *k)
 {
+    KEY_COUNT();
     if (m->key_type != AMAP_STR)
         return s->key == k->bits;
     if ((uint32_t)s->key != k->h32)
