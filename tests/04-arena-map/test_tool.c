@@ -25,7 +25,7 @@ static void setup(void)
     mt_map_init(&m, AMAP_STR, AMAP_STR, 0, 0);
     /* neighbours, so the slabs stay in use and only the freed string goes */
     for (int i = 0; i < 40; i++) {
-        char k[16];
+        char k[24];
         snprintf(k, sizeof k, "keep %d", i);
         ck_assert_int_eq(amap_put(&m, amap_cstr(k), amap_cstr("a value that stays")), 1);
     }
