@@ -127,12 +127,13 @@ START_TEST(old_table_is_off_limits_after_growth)
     amap_t g;
     mt_map_init(&g, AMAP_U64, AMAP_U64, 0, 0);
     ck_assert_int_eq(amap_put(&g, amap_u64(1), amap_u64(1)), 1);
+    uint64_t k = 2;
     for (int round = 0; round < 4; round++) {
         const uint8_t *ctrl = g.ctrl; /* the table: control bytes, then slots */
         size_t cap = g.capacity;
         const char *end = (const char *)(g.slots + cap) - 1;
         ck_assert(all_accessible((const char *)ctrl, 16));
-        for (uint64_t k = 2; g.capacity == cap; k++)
+        for (; g.capacity == cap; k++)
             ck_assert_int_eq(amap_put(&g, amap_u64(k), amap_u64(k)), 1);
         ck_assert_uint_eq(g.capacity, 2 * cap);
         ck_assert_msg(tq_inaccessible(ctrl), "the table of %zu slots is accessible after growth", cap);
