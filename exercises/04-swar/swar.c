@@ -3,9 +3,9 @@
  * eight control bytes at a time in one 64-bit word (see README.md).
  *
  * `make exercise EX=04-swar` compiles stage 04 with this file in place of
- * swar_zero_bytes() and swar_match8() in stages/04-arena-map/amap_group.h
+ * swar_zero_bytes() and swar_match8() in stages/04-arena-map/amap_group_internal.h
  * (which #includes it), then runs the tests tagged 04-swar.  This file sees
- * what amap_group.h defines before it: SWAR_LO (0x01 in every byte),
+ * what amap_group_internal.h defines before it: SWAR_LO (0x01 in every byte),
  * SWAR_HI (0x80 in every byte), swar_load() and swar_gather().
  *
  * Byte k of a word is bits 8k..8k+7 (swar_load() makes it so on every

@@ -529,6 +529,11 @@ int amap_del(amap_t *m, amap_val_t key)
     return 0;
 }
 
+const char *amap_group_impl(void)
+{
+    return AMAP_GROUP_IMPL;
+}
+
 size_t amap_len(const amap_t *m)
 {
     return m->len;

@@ -377,6 +377,12 @@ void amap_destroy(amap_t *m);
 void amap_stats(const amap_t *m, amap_stats_t *out);
 
 /**
+ * @brief Which group match this build of the library uses.
+ * @return "sse2" (x86-64, unless built with -DAMAP_FORCE_SWAR) or "swar"
+ */
+const char *amap_group_impl(void);
+
+/**
  * @brief Checks every invariant of the map: control bytes, counts, the
  *        strings and handles it holds, and that each key is found again.
  * @param m the map

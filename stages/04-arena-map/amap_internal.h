@@ -6,7 +6,7 @@
 #define SLABCRAFT_AMAP_INTERNAL_H
 
 #include "amap.h"
-#include "amap_group.h"
+#include "amap_group_internal.h"
 
 /** Most slots a table may have: the 32 bits of hash a slot keeps for a
  *  string give 7 bits of tag and 25 bits of group. */

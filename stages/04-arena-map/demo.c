@@ -33,7 +33,6 @@
 #include <string.h>
 
 #include "amap.h"
-#include "amap_group.h" /* AMAP_GROUP_IMPL: which group match this build uses */
 #include "clock.h"
 #include "fmt.h"
 #include "rng.h"
@@ -569,7 +568,7 @@ static void show_probes(void)
            "  decimal because the seed, and so the next decimal, changes from run\n"
            "  to run:\n\n"
            "    load    entries    slots   groups  table bytes per entry\n",
-           AMAP_GROUP_IMPL);
+           amap_group_impl());
     arena_t a;
     arena_open(&a);
     amap_t m;

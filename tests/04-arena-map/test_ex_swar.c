@@ -31,7 +31,7 @@
 #include <string.h>
 
 #include "amap.h"
-#include "amap_group.h"
+#include "amap_group_internal.h"
 #include "require.h"
 #include "rng.h"
 

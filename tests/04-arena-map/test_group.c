@@ -1,5 +1,5 @@
 /*
- * test_group.c - the group match of amap_group.h: SWAR exactly equal to a
+ * test_group.c - the group match of amap_group_internal.h: SWAR exactly equal to a
  * byte-by-byte reference (no false positives from borrows or carries
  * between bytes), SSE2 (where built) equal to both, on many random groups
  * and on crafted ones, with bit k answering for byte k.

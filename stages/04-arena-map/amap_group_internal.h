@@ -1,5 +1,5 @@
 /*
- * amap_group.h - stage 04: matching the 16 control bytes of a group at once.
+ * amap_group_internal.h - stage 04: matching the 16 control bytes of a group at once.
  *
  * A control byte is 0x80 (empty), 0xFE (deleted), or 0x00..0x7F (full: the
  * low 7 bits of the hash of the key in that slot).  A lookup asks of a
@@ -16,8 +16,8 @@
  * them; the map uses SSE2 where it exists, unless built with
  * -DAMAP_FORCE_SWAR (`make test-swar`), and SWAR everywhere else.
  */
-#ifndef SLABCRAFT_AMAP_GROUP_H
-#define SLABCRAFT_AMAP_GROUP_H
+#ifndef SLABCRAFT_AMAP_GROUP_INTERNAL_H
+#define SLABCRAFT_AMAP_GROUP_INTERNAL_H
 
 #include <stdint.h>
 #include <string.h>
