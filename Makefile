@@ -142,7 +142,7 @@ $(BUILD)/stages/%/demo: $(BUILD)/stages/%/demo.o $(LIB)
 	$(call show,LINK,$@)$(CC) $(MODEFLAGS) $^ -o $@ $(LDMODE) -lm
 
 # Benchmarks and tools: one program per bench/*.c and tools/*.c file.
-BENCH_LIBS = $(shell pkg-config --libs glib-2.0 2>/dev/null) -lm -ldl
+BENCH_LIBS = $(shell pkg-config --libs glib-2.0 2>/dev/null) $(shell pkg-config --libs libxxhash 2>/dev/null) -lm -ldl
 BENCH_CFLAGS = $(shell pkg-config --cflags glib-2.0 2>/dev/null) -Ibench
 BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(filter-out bench/%_lib.c,$(wildcard bench/*.c)))
 BENCH_HELPERS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard bench/*_lib.c))

@@ -133,6 +133,13 @@ extern const char *const bh_tg_gslice[];
     {"tcmalloc", "malloc", "libtcmalloc_minimal.so.4", "BENCH_TCMALLOC", "tcmalloc", bh_tg_malloc, false, "", ""},  \
     {"gslice", "gslice", NULL, NULL, "glibc", bh_tg_gslice, false, "", ""}
 
+/* Probes each of the n competitors: is its library there, does the preload
+ * take effect (a child run with `PROGRAM --probe` must report the
+ * competitor's identity), which version.  Sets present and version, prints
+ * a note for each one skipped and a line for each preloaded one.  Dies if a
+ * probe fails outright. */
+void bh_probe_all(bh_comp_t *comps, size_t n);
+
 /* Probes the n competitors (is each library there, does its preload take
  * effect, which version; a note for each one skipped, a line for each one
  * preloaded), then names the versions of those that are not a preloaded
@@ -264,6 +271,10 @@ typedef struct bh_series {
  * colour[i]; the one at index own is highlighted. */
 void bh_series_pick(bh_series_t *s, const bh_comp_t *comps, size_t first, size_t last, size_t own,
                     const char *const *colour);
+
+/* The subtitle every chart carries: the repetitions behind each bar, the
+ * CPU and the compiler, in buf. */
+void bh_chart_subtitle(char *buf, size_t size, size_t reps);
 
 /* Writes a chart of speeds relative to glibc to path: groups bars per
  * group (labels, sections), value[g * s->n + k] for series k, on a log2

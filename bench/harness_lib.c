@@ -393,12 +393,7 @@ static bool bh_one_line(const char *out)
 const char *const bh_tg_malloc[] = {"malloc", "free", NULL};
 const char *const bh_tg_gslice[] = {"g_slice_alloc", "g_slice_free1", NULL};
 
-/* Probes each of the n competitors: is its library there, does the preload
- * take effect (a child run with `PROGRAM --probe`, see bh_probe_main(), must
- * report the expected malloc), which version.  Sets present and version,
- * prints a note for each one skipped and a line for each preloaded one.
- * Dies if a probe fails outright. */
-static void bh_probe_all(bh_comp_t *comps, size_t n)
+void bh_probe_all(bh_comp_t *comps, size_t n)
 {
     char self[4096];
     bh_self_path(self, sizeof self);

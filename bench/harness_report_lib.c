@@ -258,14 +258,20 @@ void bh_series_pick(bh_series_t *s, const bh_comp_t *comps, size_t first, size_t
         }
 }
 
+void bh_chart_subtitle(char *buf, size_t size, size_t reps)
+{
+    char cpu[200];
+    bh_cpuinfo("model name", cpu, sizeof cpu);
+    snprintf(buf, size, "median of %zu run%s per bar; %s, %ld CPUs; %s", reps, reps == 1 ? "" : "s", cpu,
+             sysconf(_SC_NPROCESSORS_ONLN), bh_compiler());
+}
+
 void bh_ratio_chart(const char *path, const char *title, size_t reps, size_t groups,
                     const char *const *label, const char *const *section, const bh_series_t *s,
                     const double *value)
 {
-    char subtitle[512], cpu[200];
-    bh_cpuinfo("model name", cpu, sizeof cpu);
-    snprintf(subtitle, sizeof subtitle, "median of %zu run%s per bar; %s, %ld CPUs; %s", reps,
-             reps == 1 ? "" : "s", cpu, sysconf(_SC_NPROCESSORS_ONLN), bh_compiler());
+    char subtitle[512];
+    bh_chart_subtitle(subtitle, sizeof subtitle, reps);
     bh_chart_t chart = {
         .title = title,
         .subtitle = subtitle,

@@ -20,9 +20,10 @@ declare -A probe=(
   [libmimalloc-dev]=/usr/include/mimalloc.h
   [libgoogle-perftools-dev]=/usr/include/gperftools/tcmalloc.h
   [libglib2.0-dev]=/usr/include/glib-2.0/glib.h
+  [libxxhash-dev]=/usr/include/xxhash.h
 )
 order=(check pkg-config doxygen valgrind clang libclang-rt-dev lcov
-       libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev libglib2.0-dev)
+       libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev libglib2.0-dev libxxhash-dev)
 
 missing=()
 for pkg in "${order[@]}"; do

@@ -31,17 +31,14 @@
 #include <string.h>
 
 #include "align.h"
+#include "hint.h"
 #include "pool.h"
 #include "pool_ext.h"
 #include "slabs.h"
 
 /* Keeps a rarely taken path out of line, so that the fast path around it
- * needs no stack frame. */
-#if defined(__GNUC__)
-#define SLABS_COLD __attribute__((noinline))
-#else
-#define SLABS_COLD
-#endif
+ * needs no stack frame (common/hint.h). */
+#define SLABS_COLD SC_COLD
 
 /* ---- private structures ------------------------------------------------- */
 

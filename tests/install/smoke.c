@@ -6,12 +6,14 @@
  *
  * Stage 01: allocates, writes, frees and reuses objects of a checked pool.
  * Stage 02: objects of many sizes and one large one from a checked slabs_t,
- * every byte read back, everything freed.  Exits 0 and prints one line if
- * everything holds, 1 otherwise.
+ * every byte read back, everything freed.  Stage 03: objects named by
+ * handles, one shared, a string interned twice, a cleanup, a stale handle.
+ * Exits 0 and prints one line if everything holds, 1 otherwise.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include <slabcraft/arena.h>
 #include <slabcraft/misuse.h>
 #include <slabcraft/pool.h>
 #include <slabcraft/slabs.h>
@@ -75,15 +77,51 @@ static int slabs_smoke(void)
     return bad;
 }
 
+static void count_cleanup(void *obj, size_t size, void *ctx)
+{
+    (void)obj;
+    (void)size;
+    ++*(int *)ctx;
+}
+
+/* Stage 03: returns the number of checks that failed. */
+static int arena_smoke(void)
+{
+    arena_t a;
+    arena_config_t cfg = {.flags = ARENA_CHECKED};
+    if (arena_init(&a, &cfg) != 0)
+        return 1;
+    int bad = 0, cleaned = 0;
+    handle_t h[N];
+    for (int i = 0; i < N; i++) {
+        h[i] = arena_alloc(&a, 1 + (size_t)i * 7);
+        if (h[i] == HANDLE_NULL)
+            return 1;
+        memset(arena_get(&a, h[i]), i, 1 + (size_t)i * 7);
+    }
+    for (int i = 0; i < N; i++)
+        bad += ((char *)arena_get(&a, h[i]))[i * 7] != (char)i;
+    bad += arena_share(&a, h[7]) != 0 || arena_release(&a, h[7]) != 1;
+    bad += arena_on_free(&a, h[9], count_cleanup, &cleaned) != 0;
+    handle_t s1 = arena_intern(&a, "installed", 9), s2 = arena_intern(&a, "installed", 9);
+    bad += s1 == HANDLE_NULL || s1 != s2 || arena_refcount(&a, s1) != 2;
+    for (int i = 0; i < N; i++)
+        bad += arena_release(&a, h[i]) != 0;
+    bad += cleaned != 1 || arena_get(&a, h[9]) != NULL;
+    bad += arena_check(&a) != 0;
+    arena_destroy(&a);
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     const char *name = argc > 0 && strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : "smoke";
     misuse_set_handler(NULL, NULL);
-    int bad = pool_smoke() + slabs_smoke();
+    int bad = pool_smoke() + slabs_smoke() + arena_smoke();
     if (bad) {
         fprintf(stderr, "install smoke: %s: %d check(s) failed\n", name, bad);
         return 1;
     }
-    printf("install smoke: %s: the installed pool and slabs build, link and run\n", name);
+    printf("install smoke: %s: the installed pool, slabs and arena build, link and run\n", name);
     return 0;
 }
