@@ -217,10 +217,15 @@ static SC_COLD void *memory_retry(arena_t *a, void *old, size_t size)
 
 /* A live object of size bytes (memory for bytes) with one reference and
  * the count word's flags; HANDLE_NULL and errno when memory or slots run
- * out, and then nothing has changed.  The memory comes first: giving it
- * back is simpler than giving back a slot. */
+ * out, and then nothing has changed.  Running out of slots is ENOSPC even
+ * when memory is short too; otherwise the memory comes first, because
+ * giving it back is simpler than giving back a slot. */
 static SC_INLINE handle_t object_new(arena_t *a, size_t size, size_t bytes, uint32_t flags)
 {
+    if (SC_UNLIKELY(a->free_head == 0) && a->used == a->max_slots) {
+        errno = ENOSPC; /* no slot can be had: say so, whatever memory would do */
+        return HANDLE_NULL;
+    }
     void *p = slabs_alloc(&a->slabs, bytes);
     if (SC_UNLIKELY(!p) && !(p = memory_retry(a, NULL, bytes))) {
         errno = ENOMEM;
