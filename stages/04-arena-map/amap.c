@@ -35,11 +35,6 @@
 
 /* ---- values ------------------------------------------------------------------ */
 
-uint32_t amap_hash_bits(const amap_t *m, uint64_t bits)
-{
-    return (uint32_t)(hash_u64(bits, m->seed) >> 32);
-}
-
 uint32_t amap_hash_string(const amap_t *m, const char *p, size_t len)
 {
     return (uint32_t)(hash_bytes(p, len, m->seed) >> 32);
@@ -76,41 +71,29 @@ static uint64_t scalar_bits(amap_val_t v, bool is_key)
     }
 }
 
-/* Prepares key for lookup; false if it is not a valid key of the map. */
-static bool key_prepare(const amap_t *m, amap_val_t key, amap_key_t *k)
+/* Prepares key for lookup; false if it is not a valid key of the map.
+ * Integer keys, the common case, take the first branch and nothing else. */
+static SC_INLINE bool key_prepare(const amap_t *m, amap_val_t key, amap_key_t *k)
 {
+    if (SC_LIKELY(key.type == m->key_type && key.type <= AMAP_U64)) {
+        *k = (amap_key_t){.bits = key.u64, .h32 = amap_hash_bits(m, key.u64)}; /* I64 and U64 share the bits */
+        return true;
+    }
     if (!val_ok(key, m->key_type) || (key.type == AMAP_F64 && isnan(key.f64)))
         return false;
     if (key.type == AMAP_STR) {
         const char *p = key.len ? key.str : "";
         *k = (amap_key_t){.h32 = amap_hash_string(m, p, key.len), .str = p, .len = key.len};
     } else {
-        k->bits = scalar_bits(key, true);
-        k->h32 = amap_hash_bits(m, k->bits);
+        uint64_t bits = scalar_bits(key, true);
+        *k = (amap_key_t){.bits = bits, .h32 = amap_hash_bits(m, bits)};
     }
     return true;
 }
 
-/* Keys compared by amap_key_equal() on this thread, read by the scorer of
- * exercise 04-probe (tests/04-arena-map/test_ex_probe.c).  Builds with
- * NDEBUG (release) count nothing. */
 #ifndef NDEBUG
-_Thread_local size_t amap_key_compares;
-#define KEY_COUNT() ((void)amap_key_compares++)
-#else
-#define KEY_COUNT() ((void)0)
+_Thread_local size_t amap_key_compares; /* see amap_internal.h */
 #endif
-
-bool amap_key_equal(const amap_t *m, const amap_slot_t *s, const amap_key_t *k)
-{
-    KEY_COUNT();
-    if (m->key_type != AMAP_STR)
-        return s->key == k->bits;
-    if ((uint32_t)s->key != k->h32)
-        return false; /* most mismatches end here, without reading the string */
-    const amap_string_t *str = amap_string(m, (handle_t)(s->key >> 32));
-    return str->len == k->len && memcmp(str->bytes, k->str, k->len) == 0;
-}
 
 uint32_t amap_slot_hash(const amap_t *m, const amap_slot_t *s)
 {
@@ -322,7 +305,7 @@ void amap_slot_key(const amap_t *m, const amap_slot_t *s, amap_key_t *k)
  * home; in each, only the slots whose control byte equals k's tag are
  * compared; a group with an empty slot ends the search, because an insert
  * would have used that slot before going further. */
-static size_t find(const amap_t *m, const amap_key_t *k)
+static SC_INLINE size_t find(const amap_t *m, const amap_key_t *k)
 {
     if (m->capacity == 0)
         return SIZE_MAX;
@@ -431,7 +414,11 @@ int amap_get(const amap_t *m, amap_val_t key, amap_val_t *out)
     size_t i = find(m, &k);
     if (i == SIZE_MAX)
         return -ENOENT;
-    if (out)
+    if (!out)
+        return 0;
+    if (m->value_type <= AMAP_U64)
+        *out = (amap_val_t){.type = m->value_type, .u64 = m->slots[i].val}; /* integers: the bits */
+    else
         *out = amap_unpack(m, m->value_type, m->slots[i].val, false);
     return 0;
 }

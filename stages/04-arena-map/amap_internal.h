@@ -7,6 +7,7 @@
 
 #include "amap.h"
 #include "amap_group_internal.h"
+#include "hash.h"
 
 /** Most slots a table may have: the 32 bits of hash a slot keeps for a
  *  string give 7 bits of tag and 25 bits of group. */
@@ -48,16 +49,36 @@ static inline const amap_string_t *amap_string(const amap_t *m, handle_t h)
     return arena_get(m->arena, h);
 }
 
-/* 32 bits of hash of a key's bits (numbers and booleans), and of a string. */
-uint32_t amap_hash_bits(const amap_t *m, uint64_t bits);
+/* 32 bits of hash of a key's bits (numbers and booleans): the top half of
+ * hash_u64(), whose bits are all equally good. */
+static inline uint32_t amap_hash_bits(const amap_t *m, uint64_t bits)
+{
+    return (uint32_t)(hash_u64(bits, m->seed) >> 32);
+}
+
+/* The same for a string's bytes. */
 uint32_t amap_hash_string(const amap_t *m, const char *p, size_t len);
-/* Does slot s hold key k? */
-bool amap_key_equal(const amap_t *m, const amap_slot_t *s, const amap_key_t *k);
 /* Calls of amap_key_equal() on this thread, in builds without NDEBUG only:
  * the scorer of exercise 04-probe reads it. */
 #ifndef NDEBUG
 extern _Thread_local size_t amap_key_compares;
+#define AMAP_KEY_COUNT() ((void)amap_key_compares++)
+#else
+#define AMAP_KEY_COUNT() ((void)0)
 #endif
+
+/* Does slot s hold key k?  Inline: every probe that matches a tag asks. */
+static inline bool amap_key_equal(const amap_t *m, const amap_slot_t *s, const amap_key_t *k)
+{
+    AMAP_KEY_COUNT();
+    if (m->key_type != AMAP_STR)
+        return s->key == k->bits;
+    if ((uint32_t)s->key != k->h32)
+        return false; /* most mismatches end here, without reading the string */
+    const amap_string_t *str = amap_string(m, (handle_t)(s->key >> 32));
+    return str->len == k->len && memcmp(str->bytes, k->str, k->len) == 0;
+}
+
 /* The 32 bits of hash of the key in slot s. */
 uint32_t amap_slot_hash(const amap_t *m, const amap_slot_t *s);
 /* Frees or releases what a slot's key or value holds (strings, handles). */
