@@ -1164,7 +1164,7 @@ static void ab_write_svg(const void *ctx)
         .value = value,
         .log_scale = true,
         .reference = 1.0,
-        .reference_label = "arena map = 1",
+        .reference_label = "amap = 1",
         .highlight = ns,
     };
     if (!bh_svg_write(st->opt.svg, &chart))
