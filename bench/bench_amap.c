@@ -1246,10 +1246,11 @@ static int ab_driver(int argc, char **argv)
     ab_run_requests(&st);
     ab_run_mem(&st);
     printf("\nEach cell: every map in turn (interleaved), each measurement in a fresh worker process: insert the\n"
-           "entries into an empty map, look up %zu present keys in random order (hit) and as many absent ones\n"
-           "(miss), visit every entry (iterate), erase %zu keys; rounds repeat for small maps.  Keys: random u64,\n"
-           "or 16-byte strings; values u64.  B/e: bytes per entry (peak RSS growth; amap's own accounting; the\n"
-           "peak the arena held from its source while inserting).\n",
+           "entries into an empty map, look up present keys in random order (hit) and as many absent ones\n"
+           "(miss), visit every entry (iterate), erase keys in random order: each at most %zu a round, rounds\n"
+           "repeated until each phase has done %zu.  Keys: random u64, or 16-byte strings; values u64.  B/e:\n"
+           "bytes per entry (peak RSS growth; amap's own accounting; the peak the arena held from its source\n"
+           "while inserting).\n",
            st.ops_per_phase, st.ops_per_phase);
     for (size_t z = 0; z < AB_NSIZE; z++)
         for (int str = 0; str < 2; str++)
