@@ -13,6 +13,12 @@
  *   bench_amap --probe
  *       prints the name and version of the malloc the process runs on
  *
+ * Sizes: 10^3, 2*10^5, 2*10^6 and 2*10^7 entries; the largest only when
+ * /proc/meminfo's MemAvailable is 8 GiB or more, only for the maps targets
+ * T7 compares (amap, GHashTable, the C++ flat maps: the node-based maps
+ * take minutes per run there), and without a warm-up round.  --quick: 10^3
+ * and 2*10^4 entries, 2*10^4 operations per phase, one repetition.
+ *
  * Workloads:
  *   u64, str    MAP amap|ghash|uthash|std|absl|boost, ARG the entries S,
  *               N the operations per phase.  Keys: u64 keys are
@@ -28,7 +34,8 @@
  *                 miss    as many lookups of absent keys;
  *                 iterate every entry once, values summed (ns per entry);
  *                 erase   min(S, N) keys in the permutation's order;
- *               then the map is destroyed.  Rounds repeat until each phase
+ *               then the map is destroyed (at 2*10^7 entries it is left to
+ *               the process's exit, which is quicker).  Rounds repeat until each phase
  *               has done at least N operations (one round when S >= N).
  *               Every result is checked (sums, counts, lengths).  Bytes
  *               per entry, in the first round after the inserts: the peak
@@ -474,7 +481,8 @@ static inline __attribute__((always_inline)) void ab_round(ab_map_t *mp, enum ab
     uint64_t t5 = clock_now_ns();
     if (got != want || miss != 0 || visited != n || sum != (uint64_t)n * (n + 1) / 2 || ab_map_len(mp) != n - h)
         ab_fail("a lookup, the iteration or an erase gave a wrong answer");
-    ab_map_free(mp);
+    if (n < AB_BIG)
+        ab_map_free(mp); /* the largest maps are left to the process's exit: freeing them takes seconds */
     t->ins += t1 - t0;
     t->hit += t2 - t1;
     t->miss += t3 - t2;
@@ -565,7 +573,7 @@ static void ab_ops_worker(const char *name, bool str, size_t n, size_t ops)
     ab_times_t t = {0};
     ab_bytes_t b = {.rss0 = bh_peak_rss_kib()};
     ab_rounds_of(&mp, &k, ops, rounds, &t, &b);
-    if (mp.kind == AB_AMAP) {
+    if (mp.kind == AB_AMAP && n < AB_BIG) {
         arena_stats_t st;
         arena_stats(&mp.a, &st);
         if (st.live != 0 || arena_check(&mp.a) != 0)
@@ -870,6 +878,7 @@ typedef struct ab_state {
     const char *skip;                            /* why the largest size is not run; NULL = it is */
     ab_res_t ops[2][AB_NSIZE][AB_NCOMP][AB_NQ];  /* [str][size][map][quantity] */
     bool ran[2][AB_NSIZE];                       /* cells measured */
+    bool on[2][AB_NSIZE][AB_NCOMP];              /* maps measured in each */
     ab_res_t mem[AB_NSIZE][AB_NM];               /* T8 */
     ab_res_t req[AB_NR];                         /* whole requests */
     size_t ops_per_phase;                        /* N of the u64 and str workers */
@@ -927,9 +936,10 @@ static void ab_run_ops_cell(ab_state_t *st, bool str, size_t z)
 {
     static double sample[AB_NCOMP][BH_NQ][64];
     bool on[AB_NCOMP];
-    for (size_t i = 0; i < AB_NCOMP; i++)
-        on[i] = ab_comps[i].present;
     size_t size = st->sizes[z];
+    for (size_t i = 0; i < AB_NCOMP; i++) /* the largest: only the maps T7 compares */
+        on[i] = st->on[str][z][i] =
+            ab_comps[i].present && (size != AB_BIG || i == AB_OWN || i == AB_GH || ab_comps[i].flat);
     bool cold = st->opt.quick || size == AB_BIG; /* no warm-up round for the largest maps: each run builds one */
     bh_rounds(AB_NCOMP, on, cold, st->opt.reps, ab_measure_ops, &(ab_at_t){st, str, size}, sample);
     st->ran[str][z] = true;
@@ -1104,7 +1114,7 @@ static void ab_write_csv(const void *ctx)
                 continue;
             snprintf(cell, sizeof cell, "%s %zu", str ? "str" : "u64", st->sizes[z]);
             for (size_t i = 0; i < AB_NCOMP; i++)
-                for (size_t q = 0; ab_comps[i].present && q < AB_NQ; q++) {
+                for (size_t q = 0; st->on[str][z][i] && q < AB_NQ; q++) {
                     if (q >= Q_OWN && i != AB_OWN)
                         continue;
                     ab_csv_row(f, cell, ab_comps[i].arg, ab_qkey[q], q >= Q_RSS ? "bytes per entry" : "ns per op",
@@ -1148,7 +1158,9 @@ static void ab_write_svg(const void *ctx)
                 label[g] = labels[g];
                 section[g] = sections[g];
                 for (size_t s = 0; s < ns; s++)
-                    value[g * ns + s] = st->ops[str][z][map[s]][qs[k]].med / st->ops[str][z][AB_OWN][qs[k]].med;
+                    value[g * ns + s] = st->on[str][z][map[s]]
+                                            ? st->ops[str][z][map[s]][qs[k]].med / st->ops[str][z][AB_OWN][qs[k]].med
+                                            : NAN;
             }
         }
     char subtitle[512];
@@ -1250,7 +1262,8 @@ static int ab_driver(int argc, char **argv)
            "(miss), visit every entry (iterate), erase keys in random order: each at most %zu a round, rounds\n"
            "repeated until each phase has done %zu.  Keys: random u64, or 16-byte strings; values u64.  B/e:\n"
            "bytes per entry (peak RSS growth; amap's own accounting; the peak the arena held from its source\n"
-           "while inserting).\n",
+           "while inserting).  At 2*10^7 entries only the maps T7 compares run (uthash and std::unordered_map\n"
+           "take minutes per run there), without a warm-up round, and the maps are left to the process's exit.\n",
            st.ops_per_phase, st.ops_per_phase);
     for (size_t z = 0; z < AB_NSIZE; z++)
         for (int str = 0; str < 2; str++)
