@@ -169,6 +169,20 @@ $(BUILD)/bench/%.o: bench/%.c $(BUILD)/.flags
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_HELPERS) $(LIB)
 	$(CC) $(MODEFLAGS) $^ -o $@ $(LDMODE) $(BENCH_LIBS)
 
+# A benchmark's C++ competitors: bench/NAME_shim.cc is compiled (CXX -O2,
+# never -march) and linked into bench_NAME only when CXX runs and the headers
+# it includes are there (abseil and Boost, for bench_amap); without them
+# bench_NAME links alone and leaves those competitors out.
+CXX      ?= g++
+SHIM_OK  := $(and $(shell command -v $(CXX) 2>/dev/null),$(shell pkg-config --exists absl_raw_hash_set 2>/dev/null && echo y),$(wildcard /usr/include/boost/unordered/unordered_flat_map.hpp))
+SHIMS    := $(if $(SHIM_OK),$(wildcard bench/*_shim.cc))
+$(foreach s,$(SHIMS),$(eval $(BUILD)/bench/bench_$(notdir $(s:_shim.cc=)): $(BUILD)/bench/$(notdir $(s:.cc=.o))))
+$(foreach s,$(SHIMS),$(eval $(BUILD)/bench/bench_$(notdir $(s:_shim.cc=)): private BENCH_LIBS += \
+  $(shell pkg-config --libs absl_hash absl_raw_hash_set 2>/dev/null) -lstdc++))
+$(BUILD)/bench/%_shim.o: bench/%_shim.cc bench/%_shim.h
+	@mkdir -p $(@D)
+	$(CXX) -std=c++20 -O2 -g -DNDEBUG -Wall -Wextra -Werror -c $< -o $@
+
 $(BUILD)/tools/%: $(BUILD)/tools/%.o $(LIB)
 	$(CC) $(MODEFLAGS) $^ -o $@ $(LDMODE) -lm
 
