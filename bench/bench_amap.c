@@ -97,7 +97,6 @@
 #include <glib.h>
 
 #include "amap.h"
-#include "amap_group.h"
 #include "amap_shim.h"
 #include "arena.h"
 #include "clock.h"
@@ -1246,7 +1245,7 @@ static void ab_prepare(ab_state_t *st)
 #endif
     for (size_t i = 3; i < AB_NCOMP; i++)
         ab_comps[i].present = shim_maps != NULL;
-    printf("amap     : slabcraft stage 04, group match %s, arena with the default configuration\n", AMAP_GROUP_IMPL);
+    printf("amap     : slabcraft stage 04, group match %s, arena with the default configuration\n", amap_group_impl());
     printf("ghash    : GLib %u.%u.%u (g_int64_hash, g_str_hash)\n", glib_major_version, glib_minor_version,
            glib_micro_version);
 #ifdef AB_HAVE_UTHASH
