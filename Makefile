@@ -54,6 +54,8 @@ mode_flags_release := -O2 -DNDEBUG -DSC_NO_VALGRIND
 # keep the plain release code (no GOT indirection to measure).
 mode_flags_pic     := $(mode_flags_release) -fPIC
 mode_flags_expensive := -O2 -DSC_EXPENSIVE_CHECKS
+# swar: the arena map's portable group match (SWAR) instead of SSE2
+mode_flags_swar    := -O2 -DAMAP_FORCE_SWAR
 mode_flags_asan    := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 mode_flags_cov     := -O0 --coverage -DSC_COVERAGE
 ex_name            := $(patsubst ex-%,%,$(filter ex-%,$(MODE)))
@@ -87,7 +89,7 @@ test_obj     = $(patsubst %.c,$(BUILD)/%.o,$(call test_src,$(1)))
 ALL_TEST_SRC := $(foreach s,$(STAGES),$(call test_src,$(s)))
 RUNNERS      := $(foreach s,$(STAGES),$(BUILD)/tests/$(s)/run) $(BUILD)/tests/all/run
 
-.PHONY: all lib shlib demos tests benches tools run check test test-expensive memcheck asan docs exercise \
+.PHONY: all lib shlib demos tests benches tools run check test test-expensive test-swar memcheck asan docs exercise \
         check-exercises bench bench-quick coverage fuzz fuzz-quick clean deps \
         install install-smoke uninstall help
 .DEFAULT_GOAL := all
@@ -99,9 +101,9 @@ demos: $(DEMOS)
 tests: $(RUNNERS)
 
 # Objects depend on a stamp of the flags and of the tools installed, so a
-# change of either (CFLAGS, or Valgrind's headers appearing after `make deps`)
-# rebuilds them.
-FLAGS_TEXT = $(CC) $(CFLAGS_ALL) $(wildcard /usr/include/valgrind/memcheck.h) $(CHECK_CFLAGS)
+# change of either (CFLAGS, or Valgrind's headers or GLib appearing after
+# `make deps`) rebuilds them.
+FLAGS_TEXT = $(CC) $(CFLAGS_ALL) $(wildcard /usr/include/valgrind/memcheck.h) $(CHECK_CFLAGS) $(DEMO_GLIB)
 $(BUILD)/.flags: FORCE
 	@mkdir -p $(@D)
 	@echo '$(FLAGS_TEXT)' | cmp -s - $@ || echo '$(FLAGS_TEXT)' > $@
@@ -139,7 +141,14 @@ $(SHLIB): $(LIB_OBJ)
 	  $^ -o $@ -lm
 
 $(BUILD)/stages/%/demo: $(BUILD)/stages/%/demo.o $(LIB)
-	$(call show,LINK,$@)$(CC) $(MODEFLAGS) $^ -o $@ $(LDMODE) -lm
+	$(call show,LINK,$@)$(CC) $(MODEFLAGS) $^ -o $@ $(LDMODE) $(DEMO_LIBS) -lm
+
+# Stage 04's demo times its steps against GLib's GHashTable when pkg-config
+# finds GLib (SC_HAVE_GLIB); without GLib it builds and runs all the same.
+GLIB_LIBS = $(shell pkg-config --libs glib-2.0 2>/dev/null)
+DEMO_GLIB = $(if $(GLIB_LIBS),-DSC_HAVE_GLIB $(shell pkg-config --cflags glib-2.0 2>/dev/null))
+$(BUILD)/stages/04-arena-map/demo.o: private CFLAGS_ALL += $(DEMO_GLIB)
+$(BUILD)/stages/04-arena-map/demo: private DEMO_LIBS = $(GLIB_LIBS)
 
 # Benchmarks and tools: one program per bench/*.c and tools/*.c file.
 BENCH_LIBS = $(shell pkg-config --libs glib-2.0 2>/dev/null) $(shell pkg-config --libs libxxhash 2>/dev/null) -lm -ldl
@@ -159,6 +168,20 @@ $(BUILD)/bench/%.o: bench/%.c $(BUILD)/.flags
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_HELPERS) $(LIB)
 	$(CC) $(MODEFLAGS) $^ -o $@ $(LDMODE) $(BENCH_LIBS)
+
+# A benchmark's C++ competitors: bench/NAME_shim.cc is compiled (CXX -O2,
+# never -march) and linked into bench_NAME only when CXX runs and the headers
+# it includes are there (abseil and Boost, for bench_amap); without them
+# bench_NAME links alone and leaves those competitors out.
+CXX      ?= g++
+SHIM_OK  := $(and $(shell command -v $(CXX) 2>/dev/null),$(shell pkg-config --exists absl_raw_hash_set 2>/dev/null && echo y),$(wildcard /usr/include/boost/unordered/unordered_flat_map.hpp))
+SHIMS    := $(if $(SHIM_OK),$(wildcard bench/*_shim.cc))
+$(foreach s,$(SHIMS),$(eval $(BUILD)/bench/bench_$(notdir $(s:_shim.cc=)): $(BUILD)/bench/$(notdir $(s:.cc=.o))))
+$(foreach s,$(SHIMS),$(eval $(BUILD)/bench/bench_$(notdir $(s:_shim.cc=)): private BENCH_LIBS += \
+  $(shell pkg-config --libs absl_hash absl_raw_hash_set 2>/dev/null) -lstdc++))
+$(BUILD)/bench/%_shim.o: bench/%_shim.cc bench/%_shim.h
+	@mkdir -p $(@D)
+	$(CXX) -std=c++20 -O2 -g -DNDEBUG -Wall -Wextra -Werror -c $< -o $@
 
 $(BUILD)/tools/%: $(BUILD)/tools/%.o $(LIB)
 	$(CC) $(MODEFLAGS) $^ -o $@ $(LDMODE) -lm
@@ -209,6 +232,14 @@ test-expensive:
 	$(need_check)
 	@+$(MAKE) --no-print-directory MODE=expensive $(subst /$(MODE)/,/expensive/,$(test_runner))
 	CK_EXCLUDE_TAGS="tool" $(subst /$(MODE)/,/expensive/,$(test_runner))
+
+# The suites with the arena map's SWAR group match forced, so the portable
+# code runs the same workloads as SSE2 (stage 04's answers must not change).
+test-swar:
+	$(stage_guard)
+	$(need_check)
+	@+$(MAKE) --no-print-directory MODE=swar $(subst /$(MODE)/,/swar/,$(test_runner))
+	CK_EXCLUDE_TAGS="tool" $(subst /$(MODE)/,/swar/,$(test_runner))
 
 # The suites under memcheck: no fork (so every object is seen), no death tests.
 # Valgrind's exit status decides (99: an error or a definite leak); the last
@@ -270,6 +301,7 @@ check:
 	@+$(MAKE) --no-print-directory MODE=release all
 	@+$(MAKE) --no-print-directory test
 	@+$(MAKE) --no-print-directory test-expensive
+	@+$(MAKE) --no-print-directory test-swar STAGE=04
 	@+$(MAKE) --no-print-directory memcheck
 	@+$(MAKE) --no-print-directory asan
 	@+$(MAKE) --no-print-directory docs

@@ -200,7 +200,7 @@ typedef struct bh_line_spec {
 double bh_measure(const bh_comp_t *c, char **argv, unsigned timeout_s, const bh_line_spec_t *spec,
                   size_t want, double *rss, char *out, size_t size);
 
-#define BH_NQ 4 /* quantities one measurement may report */
+#define BH_NQ 8 /* quantities one measurement may report */
 
 /* Measures one cell: a warm-up round unless quick, then reps rounds, each
  * round calling measure(ctx, i, v) once for every competitor i with on[i],

@@ -531,9 +531,11 @@ void bh_rounds(size_t n, const bool *on, bool quick, size_t reps,
     size_t warm = quick ? 0 : 1;
     for (size_t rep = 0; rep < warm + reps; rep++) {
         for (size_t i = 0; i < n; i++) {
-            double v[BH_NQ] = {NAN, NAN, NAN, NAN};
+            double v[BH_NQ];
             if (!on[i])
                 continue;
+            for (size_t q = 0; q < BH_NQ; q++)
+                v[q] = NAN;
             measure(ctx, i, v);
             for (size_t q = 0; rep >= warm && q < BH_NQ; q++)
                 samples[i][q][rep - warm] = v[q];

@@ -9,7 +9,9 @@
 #                docs/images/bench_NAME.svg
 #   STAGE a stage number (01) or name (01-pool): runs bench/bench_NAME for
 #         stage NN-NAME (or else the one bench/bench_NAME*.c, such as
-#         bench_slabs for 02-slab); empty: every bench/bench_*.c
+#         bench_slabs for 02-slab, or else the one named after a public
+#         header of the stage, such as bench_amap for 04-arena-map's
+#         amap.h); empty: every bench/bench_*.c
 #
 # Builds the benchmarks and tools/ in release mode first.
 # Build settings come from the environment: BUILDROOT (exported by the
@@ -39,12 +41,20 @@ if [[ -n "$stage" ]]; then
     name=${dir#stages/}
     name=${name#[0-9][0-9]-}
     # bench/bench_NAME.c, or else the one bench/bench_NAME*.c (bench_slabs.c
-    # for stage 02-slab)
+    # for stage 02-slab), or else the one named after a public header of the
+    # stage (bench_amap.c for stages/04-arena-map/amap.h)
     if [[ ! -f bench/bench_$name.c ]]; then
         found=()
         for f in bench/bench_"$name"*.c; do
             [[ -e "$f" && "$f" != *_lib.c ]] && found+=("$f")
         done
+        if ((${#found[@]} == 0)); then
+            for h in "$dir"/*.h; do
+                h=${h##*/}
+                f=bench/bench_${h%.h}.c
+                [[ "$h" != *_internal.h && -f "$f" ]] && found+=("$f")
+            done
+        fi
         if ((${#found[@]} != 1)); then
             echo "bench.sh: stage ${dir#stages/} has no benchmark (bench/bench_$name.c)"
             exit 0

@@ -21,9 +21,16 @@ declare -A probe=(
   [libgoogle-perftools-dev]=/usr/include/gperftools/tcmalloc.h
   [libglib2.0-dev]=/usr/include/glib-2.0/glib.h
   [libxxhash-dev]=/usr/include/xxhash.h
+  # the hash maps bench_amap measures the arena map against (the C++ ones
+  # through bench/amap_shim.cc)
+  [uthash-dev]=/usr/include/uthash.h
+  [g++]=/usr/bin/g++
+  [libabsl-dev]=/usr/include/absl/container/flat_hash_map.h
+  [libboost1.81-dev]=/usr/include/boost/unordered/unordered_flat_map.hpp
 )
 order=(check pkg-config doxygen valgrind clang libclang-rt-dev lcov
-       libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev libglib2.0-dev libxxhash-dev)
+       libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev libglib2.0-dev libxxhash-dev
+       uthash-dev g++ libabsl-dev libboost1.81-dev)
 
 missing=()
 for pkg in "${order[@]}"; do
