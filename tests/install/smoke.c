@@ -8,11 +8,14 @@
  * Stage 02: objects of many sizes and one large one from a checked slabs_t,
  * every byte read back, everything freed.  Stage 03: objects named by
  * handles, one shared, a string interned twice, a cleanup, a stale handle.
- * Exits 0 and prints one line if everything holds, 1 otherwise.
+ * Stage 04: a string -> i64 map in an arena, grown, read, filtered by
+ * deletion, destroyed with nothing left live.  Exits 0 and prints one line
+ * if everything holds, 1 otherwise.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include <slabcraft/amap.h>
 #include <slabcraft/arena.h>
 #include <slabcraft/misuse.h>
 #include <slabcraft/pool.h>
@@ -113,15 +116,42 @@ static int arena_smoke(void)
     return bad;
 }
 
+/* Stage 04: returns the number of checks that failed. */
+static int amap_smoke(void)
+{
+    arena_t a;
+    arena_config_t acfg = {0};
+    if (arena_init(&a, &acfg) != 0)
+        return 1;
+    amap_t m;
+    amap_config_t cfg = {.key_type = AMAP_STR, .value_type = AMAP_I64, .flags = AMAP_CHECKED};
+    int bad = amap_init(&m, &a, &cfg) != 0;
+    char key[32];
+    for (int i = 0; i < 1000 && !bad; i++) {
+        int n = snprintf(key, sizeof key, "attribute-%d", i);
+        bad += amap_put(&m, amap_str(key, (size_t)n), amap_i64(i)) != 1;
+    }
+    amap_val_t v;
+    bad += amap_get(&m, amap_cstr("attribute-777"), &v) != 0 || v.i64 != 777;
+    bad += amap_del(&m, amap_cstr("attribute-777")) != 0 || amap_has(&m, amap_cstr("attribute-777"));
+    bad += amap_len(&m) != 999 || amap_check(&m) != 0;
+    amap_destroy(&m);
+    arena_stats_t st;
+    arena_stats(&a, &st);
+    bad += st.live != 0;
+    arena_destroy(&a);
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     const char *name = argc > 0 && strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : "smoke";
     misuse_set_handler(NULL, NULL);
-    int bad = pool_smoke() + slabs_smoke() + arena_smoke();
+    int bad = pool_smoke() + slabs_smoke() + arena_smoke() + amap_smoke();
     if (bad) {
         fprintf(stderr, "install smoke: %s: %d check(s) failed\n", name, bad);
         return 1;
     }
-    printf("install smoke: %s: the installed pool, slabs and arena build, link and run\n", name);
+    printf("install smoke: %s: the installed pool, slabs, arena and map build, link and run\n", name);
     return 0;
 }
