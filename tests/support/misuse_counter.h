@@ -20,4 +20,9 @@ void misuse_counter_install(misuse_counter_t *mc);
 /* Restores the default handler. */
 void misuse_counter_remove(void);
 
+/* In the child process of a death test (the default handler, which prints
+ * and aborts): sends stderr to /dev/null, so the expected report does not
+ * clutter the test output. */
+void misuse_silence_stderr(void);
+
 #endif
