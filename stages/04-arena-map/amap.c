@@ -475,6 +475,8 @@ int amap_put(amap_t *m, amap_val_t key, amap_val_t value)
     amap_key_t k;
     if (!key_prepare(m, key, &k) || !val_ok(value, m->value_type))
         return -EINVAL;
+    if (value.type == AMAP_HANDLE && value.h != HANDLE_NULL && arena_refcount(m->arena, value.h) == 0)
+        return -ESTALE; /* before anything may fail for want of memory */
     m->mods++;
     size_t i = find(m, &k);
     int rc = i == SIZE_MAX ? insert(m, &k, value) : replace_value(m, i, value);

@@ -264,8 +264,9 @@ amap_t *amap_of(const arena_t *a, handle_t h);
  * @param value a value of the map's value type
  * @return 1 inserted, 0 replaced (the old value freed or released); -EINVAL
  *         for a wrong type or a bad key; -ESTALE for a handle value that is
- *         not live, -EOVERFLOW for one at ARENA_MAX_REFS; -ENOMEM.  On
- *         every error each entry is as it was (the table may have grown).
+ *         not live (checked before anything else can fail), -EOVERFLOW
+ *         for one at ARENA_MAX_REFS; -ENOMEM.  On every error each entry
+ *         is as it was (the table may have grown).
  */
 int amap_put(amap_t *m, amap_val_t key, amap_val_t value);
 
