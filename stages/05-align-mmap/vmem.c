@@ -249,12 +249,12 @@ static vmem_region_t *region_new(vmem_t *v, size_t len, size_t align)
 
 /* First run of n FREE pages in r whose address is a multiple of align;
  * its first index, or r->pages if none. */
-static size_t run_find(const vmem_region_t *r, size_t n, size_t align)
+static size_t run_find(vmem_region_t *r, size_t n, size_t align)
 {
     size_t i = r->hint;
     while (i < r->pages && r->pages_[i].state != VMEM_PG_FREE)
         i++;
-    ((vmem_region_t *)(uintptr_t)r)->hint = i; /* nothing FREE below i */
+    r->hint = i; /* nothing FREE below i */
     while (i + n <= r->pages) {
         uintptr_t at = (uintptr_t)r->base + (i << HP_SHIFT);
         if (at & (align - 1)) {
