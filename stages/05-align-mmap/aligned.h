@@ -9,9 +9,13 @@
  *    two is laid out naturally aligned (every chunk at a multiple of its
  *    size), so it serves any alignment up to its size; slabs_class_align()
  *    says what each class gives.  Waste: the chunk minus @c size.  When
- *    every power of two from 16 to max_size is a class (the default table:
- *    16, 32, 64, ... 2048 are all classes), the chunk is below
- *    2 * max(size, align), so the waste is below max(size, align);
+ *    every power of two from 16 to max_size is a class, the chunk is below
+ *    2 * max(size, align), so the waste is below max(size, align).  The
+ *    default table (growth 1.25) has only 16, 32, 64 and 2048 among its
+ *    classes: there, 65 to 2048 bytes aligned to 32 .. 2048 take a
+ *    2048-byte chunk (up to 1983 bytes wasted).  A program that allocates
+ *    many such objects should give slabs_config an explicit size list with
+ *    the powers of two in it;
  *  - everything else (no class is big enough or aligned enough): a large
  *    object whose block comes from the source aligned to max(align,
  *    slab_size), with the object at the block's start and its 64-byte

@@ -48,6 +48,13 @@
  * (a bitmap of the page's extents); runs are found by a first-fit scan of
  * the pages, O(pages), and regions by a scan of the regions.
  *
+ * Misuse: release() must get the size that acquire() got (the page source
+ * contract).  An address that is no extent's start, an extent already free
+ * or a size the extent cannot hold is reported to the misuse handler
+ * (allocator "vmem", kinds "foreign-extent" and "bad-release") and changes
+ * nothing; a smaller size than acquired is not detected (the extent does
+ * not remember its size) and leaves stats.committed wrong.
+ *
  * Not thread-safe: one vmem_t belongs to one thread at a time, like the
  * allocators that use it.
  */
