@@ -160,6 +160,10 @@ typedef struct arena_stats {
     size_t bytes_from_source;  /**< slabs + handle table + intern set + cleanup records */
 } arena_stats_t;
 
+/** Allocates @p size bytes aligned to @p align from @p s, or NULL with errno
+ *  (stage 05's slabs_alloc_aligned() is one). */
+typedef void *(*arena_place_fn)(slabs_t *s, size_t size, size_t align);
+
 /**
  * @brief An arena.  Defined here so it can live on the stack and so that
  *        arena_get() inlines; read it through the functions, never write it.
@@ -172,10 +176,6 @@ typedef struct arena_stats {
  * the intern set holds exactly the live interned objects; cleanups ==
  * records in the cleanup map; bytes_from_source <= max_bytes when capped.
  */
-/** Allocates @p size bytes aligned to @p align from @p s, or NULL with errno
- *  (stage 05's slabs_alloc_aligned() is one). */
-typedef void *(*arena_place_fn)(slabs_t *s, size_t size, size_t align);
-
 typedef struct arena {
     /* hot: read by arena_get(), arena_alloc() and arena_release() */
     uint32_t index_mask;   /**< 2^index_bits - 1: the slot bits of a handle */

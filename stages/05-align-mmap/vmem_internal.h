@@ -28,9 +28,12 @@ enum vmem_page_state { VMEM_PG_FREE = 0, VMEM_PG_SMALL, VMEM_PG_RUN, VMEM_PG_RUN
 /* Words of a small page's bitmap: one bit per possible extent (512 of 4 KiB). */
 #define VMEM_BITMAP_WORDS (VMEM_HUGE_PAGE / VMEM_BASE_PAGE / 64)
 
+/** The descriptor of one 2 MiB page of a region. */
 struct vmem_page {
-    vmem_page_t *prev, *next;   /**< links on its class's partial list (SMALL with a free extent) */
-    vmem_page_t *fprev, *fnext; /**< links on the FIFO (on_fifo) */
+    vmem_page_t *prev;          /**< previous on its class's partial list (SMALL with a free extent) */
+    vmem_page_t *next;          /**< next on that list */
+    vmem_page_t *fprev;         /**< previous on the FIFO (on_fifo) */
+    vmem_page_t *fnext;         /**< next on the FIFO */
     vmem_region_t *region;      /**< the region it belongs to */
     uint64_t free[VMEM_BITMAP_WORDS]; /**< SMALL: bit i set = extent i free; bits >= slots clear */
     uint64_t stamp;             /**< vmem_t::clock when it joined the FIFO */
@@ -44,6 +47,7 @@ struct vmem_page {
     bool dirty;                 /**< touched since it was reserved or last given back: may be resident */
 };
 
+/** One reservation, and the descriptors of its pages. */
 struct vmem_region {
     vmem_region_t *next;   /**< next older region; NULL for the first */
     char *base;            /**< start, 2 MiB-aligned (or aligned to the run it was made for) */
