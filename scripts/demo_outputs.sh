@@ -26,7 +26,7 @@
 #   - the kernel's figures: a number written right after a ~ (stage 05
 #     prints resident bytes, bytes in huge pages and page faults so, since
 #     they depend on what the kernel had at hand) becomes ~#, and on such a
-#     line every run of spaces becomes one space.
+#     line every run of spaces after the indentation becomes one space.
 # If a demo gains another kind of varying line, `save` refuses to write and
 # shows the lines; add a rule to mask() below.
 #
@@ -46,7 +46,7 @@ mask() {
     sed -E \
         -e 's/0x[0-9a-fA-F]+/0xADDR/g' \
         -e '/[0-9] ?(ns|us|µs|ms)([^A-Za-z]|$)|[0-9](x|×)([^A-Za-z0-9]|$)/{s/[0-9][0-9.,]*/#/g; s/ +/ /g; s/(faster|slower)/faster-or-slower/g;}' \
-        -e '/~[0-9]/{s/~[0-9][0-9.,]*/~#/g; s/ +/ /g;}'
+        -e '/~[0-9]/{s/~[0-9][0-9.,]*/~#/g; s/([^ ])  +/\1 /g;}'
 }
 
 # The stage number of stages/NN-name: NN.

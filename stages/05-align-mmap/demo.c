@@ -76,6 +76,17 @@ static char *kernf_text(char *buf, const char *fmt, double x)
     return buf;
 }
 
+/* "none (~0 B)" for 0 resident bytes, else "~12.0 MiB"; each call its own
+ * buffer. */
+#define resident(n) resident_text((char[48]){0}, (n))
+
+static char *resident_text(char *buf, size_t n)
+{
+    char t[32];
+    snprintf(buf, 48, n ? "%s" : "none (%s)", kern_text(t, n));
+    return buf;
+}
+
 /* "403,200": n grouped by thousands; each call its own buffer. */
 #define num(n) num_text((char[32]){0}, (n))
 
@@ -169,17 +180,21 @@ static void show_reserve(void)
            "    reserved         %s in %zu region\n"
            "    system calls     %zu (mmap, munmap and madvise, counted by vmem)\n"
            "    resident         %s, of which in huge pages %s\n\n",
-           bytes(st.reserved), st.regions, st.syscalls, kern(r.rss), kern(r.anon_huge));
+           bytes(st.reserved), st.regions, st.syscalls, resident(r.rss), kern(r.anon_huge));
     const page_source_t *src = vmem_source(&v);
     size_t n = 256 * MiB;
     char *p = src->acquire(src->ctx, n, VMEM_HUGE_PAGE);
     need(p != NULL, "acquire");
     size_t calls = stats(&v).syscalls - st.syscalls;
     r = residency(&v);
-    printf("  Acquiring %s from it: committed %s, %zu system calls,\n"
-           "  resident still %s.  Committed means handed out, not resident: the\n"
-           "  kernel gives a page only when it is first touched.\n\n",
-           sz(n), sz(stats(&v).committed), calls, kern(r.rss));
+    printf("  Then 256 MiB acquired from it through its page source:\n\n"
+           "    committed        %s\n"
+           "    system calls     %zu more\n"
+           "    resident         %s\n\n"
+           "  What to notice: committed means handed out, not resident.  The kernel\n"
+           "  gives a page only when it is first touched, and vmem made no system\n"
+           "  call: the extent was carved from the region already reserved.\n\n",
+           bytes(stats(&v).committed), calls, resident(r.rss));
     src->release(src->ctx, p, n);
     vmem_destroy(&v);
 }
