@@ -338,9 +338,11 @@ static void show_slabs(void)
            "    vmem gave the kernel     %s in %zu madvise() calls, one per emptied\n"
            "                             2 MiB page, not one per slab;\n"
            "    vmem keeps waiting       the last %d pages emptied (%s) on its FIFO\n"
-           "                             (VMEM_KEEP_PAGES), for reuse without a fault.\n",
+           "                             (VMEM_KEEP_PAGES), for reuse without a fault,\n"
+           "                             until %s more acquisitions and releases\n"
+           "                             have passed (VMEM_DECAY_OPS).\n",
            num(trimmed / s.slab_size), sz(s.slab_size), sz(trimmed), sz(released), calls, VMEM_KEEP_PAGES,
-           sz(VMEM_KEEP_PAGES * VMEM_HUGE_PAGE));
+           sz(VMEM_KEEP_PAGES * VMEM_HUGE_PAGE), num(VMEM_DECAY_OPS));
     bool dropped = rb.rss > ra.rss && (rb.rss - ra.rss) >= trimmed / 4 * 3;
     printf("  Resident bytes fell by three quarters of the bytes trimmed or more: %s.\n"
            "  (The first row shows what huge pages cost: the few KiB slabs_init()\n"
