@@ -9,9 +9,11 @@
  *    two is laid out naturally aligned (every chunk at a multiple of its
  *    size), so it serves any alignment up to its size; slabs_class_align()
  *    says what each class gives.  Waste: the chunk minus @c size.  When
- *    every power of two from 16 to max_size is a class (the default table:
- *    16, 32, 64, ... 2048 are all classes), the chunk is below
- *    2 * max(size, align), so the waste is below max(size, align);
+ *    every power of two from 16 to max_size is a class (pass such a table
+ *    in slabs_config_t::sizes: the default growth-1.25 table has only 16,
+ *    32, 64 and 2048, so 65 to 2048 bytes aligned to 32 or more take a
+ *    2048-byte chunk), the chunk is below 2 * max(size, align), so the
+ *    waste is below max(size, align);
  *  - everything else (no class is big enough or aligned enough): a large
  *    object whose block comes from the source aligned to max(align,
  *    slab_size), with the object at the block's start and its 64-byte
