@@ -26,6 +26,7 @@ static bool bad_align(size_t align)
     return !align_is_pow2(align) || align > SLABS_MAX_SLAB_SIZE;
 }
 
+// [alloc-aligned]
 void *slabs_alloc_aligned(slabs_t *s, size_t size, size_t align)
 {
     if (!s || size == 0 || bad_align(align)) {
@@ -39,6 +40,7 @@ void *slabs_alloc_aligned(slabs_t *s, size_t size, size_t align)
         return slabs_alloc(s, slabs_class_size(s, c));
     return slabs_alloc_large_aligned(s, size, align);
 }
+// [alloc-aligned]
 
 handle_t arena_alloc_aligned(arena_t *a, size_t size, size_t align)
 {

@@ -192,6 +192,7 @@ static void decay(vmem_t *v)
 
 /* ---- reserving regions --------------------------------------------------- */
 
+// [map-aligned]
 /* Maps len bytes aligned to align (>= 2 MiB): maps len + align, then unmaps
  * the ends.  NULL if the kernel refuses. */
 static char *map_aligned(vmem_t *v, size_t len, size_t align)
@@ -209,6 +210,7 @@ static char *map_aligned(vmem_t *v, size_t len, size_t align)
         vmem_sys_unmap(v, a + len, tail);
     return a;
 }
+// [map-aligned]
 
 /* Reserves a region of len bytes (a multiple of 2 MiB) aligned to align;
  * NULL with errno ENOMEM if the kernel refuses it or its descriptors, or
@@ -403,6 +405,7 @@ static void populate(char *p, size_t n)
         ((volatile char *)p)[k] = 0;
 }
 
+// [acquire]
 /* The class for size bytes aligned to align, or VMEM_CLASSES if the
  * extent must be a run: the smallest class that holds size and whose size
  * is a multiple of align (every class of a power of two is). */
@@ -453,12 +456,14 @@ static void *vmem_acquire(void *ctx, size_t size, size_t align)
     decay(v);
     return p;
 }
+// [acquire]
 
 static void report(const void *addr, const char *kind, const char *message)
 {
     misuse_report(&(misuse_report_t){.allocator = "vmem", .kind = kind, .addr = addr, .message = message});
 }
 
+// [release]
 static void vmem_release(void *ctx, void *addr, size_t size)
 {
     vmem_t *v = ctx;
@@ -488,6 +493,7 @@ static void vmem_release(void *ctx, void *addr, size_t size)
     v->st.committed -= size;
     decay(v);
 }
+// [release]
 
 /* ---- init and destroy ----------------------------------------------------- */
 

@@ -11,11 +11,13 @@
 
 #include "vmem_internal.h"
 
+// [map]
 static void *real_map(size_t len, int prot)
 {
     void *p = mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     return p == MAP_FAILED ? NULL : p;
 }
+// [map]
 
 static int real_unmap(void *addr, size_t len)
 {
