@@ -22,9 +22,11 @@
  *             4 KiB.  Reports the milliseconds, the minor faults
  *             (getrusage), the share of the bytes in huge pages
  *             (vmem_residency()'s anon_huge for vmem, AnonHugePages of
- *             /proc/self/smaps_rollup for the others), the RSS, and the
- *             kernel's direct compaction stalls meanwhile (compact_stall of
- *             /proc/vmstat: system-wide, so other processes' count too).
+ *             /proc/self/smaps_rollup for the others), the RSS (of the
+ *             regions for vmem, the growth of the process's anonymous RSS
+ *             for the others), and the kernel's direct compaction stalls
+ *             meanwhile (compact_stall of /proc/vmstat: system-wide, so
+ *             other processes' count too).
  *   reads     dependent random reads over 1 GiB, THP against 4 KiB pages:
  *             one cache line in each 4 KiB page (at a line offset that
  *             varies with the page) points to the next page's, in the
@@ -191,6 +193,7 @@ static void bv_touch(const char *variant, size_t mib)
                      strstr(variant, "populate") != NULL, 2 * bytes);
     else if (strcmp(variant, "mmap") != 0 && strcmp(variant, "malloc") != 0)
         bv_fail("touch: unknown variant", 0);
+    size_t rss0 = bv_anon_rss();
     long f0 = bv_minflt(), stall0 = bv_vmstat("compact_stall");
     uint64_t t0 = clock_now_ns();
     char *p;
@@ -211,7 +214,8 @@ static void bv_touch(const char *variant, size_t mib)
     if (is_vmem) {
         rss = bv_vmem_rss(&v, &huge);
     } else {
-        rss = bytes; /* every page was written */
+        size_t now = bv_anon_rss();
+        rss = now > rss0 ? now - rss0 : 0;
         huge = bv_anon_huge();
     }
     printf("ms=%.3f faults=%ld huge_pct=%.2f rss_mib=%.1f compact_stalls=%ld\n", (double)ns / 1e6, faults,
@@ -423,7 +427,8 @@ static void bv_replay(const char *variant, const char *path)
             peak_payload = payload > peak_payload ? payload : peak_payload;
         }
         if (k % every == every - 1 || k + 1 == nops) {
-            size_t held = is_vmem ? bv_vmem_rss(&v, NULL) : bv_anon_rss() - (bv_anon_rss() < base ? 0 : base);
+            size_t now = is_vmem ? 0 : bv_anon_rss();
+            size_t held = is_vmem ? bv_vmem_rss(&v, NULL) : now > base ? now - base : 0;
             peak_held = held > peak_held ? held : peak_held;
         }
     }
