@@ -614,12 +614,15 @@ static void bv_measure(void *ctx, size_t i, double *v)
     for (size_t q = 0; q < BH_NQ && c->key[q]; q++)
         if (!bh_field_number(out, c->key[q], q == 0 && !c->once ? 1e-9 : 0, 1e15, &v[q]))
             bh_die("%s, %s: no sensible %s in \"%s\"", c->title, x->label, c->key[q], out);
-    if (x->prog) { /* bench_slabs: the source it ran on must be the one asked for */
+    if (x->prog) { /* bench_slabs: on glibc's malloc and on the source asked for */
         const char *want = x->source ? x->source : "libc";
         char field[64];
-        snprintf(field, sizeof field, "source=%s", want);
-        if (!strstr(out, field))
-            bh_die("%s, %s: the worker did not run on the %s source: \"%s\"", c->title, x->label, want, out);
+        snprintf(field, sizeof field, " source=%s", want);
+        const char *at = strstr(out, field);
+        char after = at ? at[strlen(field)] : 'x';
+        if (!strstr(out, " malloc=glibc ") || (after != ' ' && after != '\n' && after != '\0'))
+            bh_die("%s, %s: the worker did not run on glibc and the %s source: \"%s\"", c->title, x->label, want,
+                   out);
     }
 }
 
