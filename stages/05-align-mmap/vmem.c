@@ -237,10 +237,11 @@ static vmem_region_t *region_new(vmem_t *v, size_t len, size_t align)
     }
     if (v->nohuge)
         (void)vmem_sys_advise(v, base, len, MADV_NOHUGEPAGE); /* a kernel without THP says EINVAL: no matter */
-    memset(r, 0, meta);
+    /* The descriptors are left as the kernel maps them, zero: a zero
+     * descriptor is a FREE, clean page, so reserving is O(1) whatever the
+     * size, and a descriptor is written (and resident) only once its page
+     * is used. */
     *r = (vmem_region_t){.next = v->regions, .base = base, .len = len, .pages = pages, .meta_bytes = meta};
-    for (size_t i = 0; i < pages; i++)
-        r->pages_[i] = (vmem_page_t){.region = r, .run = 1};
     v->regions = r;
     v->st.reserved += len;
     v->st.regions++;
@@ -277,8 +278,12 @@ static size_t run_find(vmem_region_t *r, size_t n, size_t align)
 static vmem_page_t *run_take(vmem_region_t *r, size_t i, size_t n)
 {
     vmem_page_t *pg = &r->pages_[i];
-    for (size_t k = 1; k < n; k++)
-        r->pages_[i + k].state = VMEM_PG_RUN_TAIL;
+    for (size_t k = 0; k < n; k++) {
+        pg[k].region = r;
+        pg[k].state = VMEM_PG_RUN_TAIL;
+    }
+    if (i + n > r->top)
+        r->top = i + n;
     pg->state = VMEM_PG_RUN;
     pg->run = (uint32_t)n;
     pg->in_use = true;
@@ -566,7 +571,7 @@ void vmem_destroy(vmem_t *v)
         return;
     for (vmem_region_t *r = v->regions, *next; r; r = next) {
         next = r->next;
-        for (size_t i = 0; i < r->pages; i++) /* no poison outlives the mapping */
+        for (size_t i = 0; i < r->top; i++) /* no poison outlives the mapping */
             if (r->pages_[i].state != VMEM_PG_FREE || r->pages_[i].dirty)
                 tool_undefined(r->base + (i << HP_SHIFT), HP);
         vmem_sys_unmap(v, r->base, r->len);

@@ -34,7 +34,7 @@ struct vmem_page {
     vmem_page_t *next;          /**< next on that list, else NULL */
     vmem_page_t *fprev;         /**< previous (older) on the FIFO, NULL for the oldest or off it */
     vmem_page_t *fnext;         /**< next (newer) on the FIFO, NULL for the newest or off it */
-    vmem_region_t *region;      /**< the region it belongs to */
+    vmem_region_t *region;      /**< the region it belongs to; set when the page is first used */
     uint64_t free[VMEM_BITMAP_WORDS]; /**< SMALL: bit i set = extent i free; bits >= slots clear */
     uint64_t stamp;             /**< vmem_t::clock when it joined the FIFO */
     uint32_t run;               /**< RUN: pages in the run; otherwise 1 */
@@ -54,6 +54,7 @@ struct vmem_region {
     size_t len;            /**< bytes, a multiple of 2 MiB */
     size_t pages;          /**< len / 2 MiB */
     size_t hint;           /**< no FREE page below this index (a lower bound only) */
+    size_t top;            /**< pages [top, pages) were never used: their descriptors are still the mapping's zeroes (a zero descriptor is a FREE, clean page) */
     size_t meta_bytes;     /**< bytes of the mapping that holds this record and pages */
     vmem_page_t pages_[];  /**< the descriptors, pages of them */
 };
