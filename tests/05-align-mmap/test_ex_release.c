@@ -13,7 +13,8 @@
  * and every run.
  *
  * The rules, checked at every call (release_rules, release_advise_fails,
- * release_runs_whole, and every workload of the score):
+ * release_runs_whole, release_oldest_first, and every workload of the
+ * score):
  *  - memory goes back in whole 2 MiB pages (a huge page is never split),
  *    inside a region, and no extent handed out is in it, not even the one
  *    an acquisition is about to return;
@@ -22,7 +23,8 @@
  *  - stats.committed is exactly the bytes handed out, stats.released
  *    exactly the bytes of the madvise() calls that succeeded;
  *  - once everything is released, at most VMEM_KEEP_PAGES pages stay
- *    resident (the model says which).
+ *    resident (the model says which);
+ *  - the oldest waiting page goes first (release_oldest_first).
  *
  * The score: four workloads on a 256 MiB region, release MADV_DONTNEED,
  * each compared with the least a policy can do, or with what vmem.h
@@ -307,6 +309,41 @@ START_TEST(release_runs_whole)
 }
 END_TEST
 
+/* The oldest empty page goes first: six pages emptied one after the other,
+ * the fifth and the sixth push out the first and the second. */
+START_TEST(release_oldest_first)
+{
+    watch_start(VMEM_RELEASE_DONTNEED);
+    const size_t per_page = HP / (16 << 10);
+    char *page[6];
+    for (size_t i = 0; i < 6 * per_page; i++) {
+        size_t k = get(16 << 10);
+        if (i % per_page == 0)
+            page[i / per_page] = align_ptr_down(w.live[k].p, HP);
+    }
+    for (size_t j = 0; j < 6; j++) {
+        size_t c0 = w.calls;
+        for (size_t i = w.n_live; i-- > 0;) /* every extent of page j, and no other */
+            if (align_ptr_down(w.live[i].p, HP) == page[j])
+                put(i);
+        size_t gave = w.calls - c0;
+        if (j < VMEM_KEEP_PAGES) {
+            ck_assert_msg(gave == 0, "page %zu emptied with %zu pages waiting before it: it gave "
+                          "%zu pages back, yet VMEM_KEEP_PAGES = %d may wait", j, j, gave,
+                          VMEM_KEEP_PAGES);
+            continue;
+        }
+        char *oldest = page[j - VMEM_KEEP_PAGES];
+        ck_assert_msg(gave == 1 && w.n_op == 1 && w.op[0].p == oldest && w.op[0].size == HP,
+                      "page %zu emptied, the %zuth to wait: the oldest, page %zu at %p, should "
+                      "have gone back, alone (calls made: %zu; the first for %p)", j, j + 1,
+                      j - VMEM_KEEP_PAGES, (void *)oldest, gave,
+                      w.n_op ? (void *)w.op[0].p : NULL);
+    }
+    watch_stop();
+}
+END_TEST
+
 /* ---- the score ---------------------------------------------------------------------- */
 
 typedef struct figure {
@@ -425,6 +462,7 @@ Suite *vmem_ex_release_suite(void)
     tcase_add_loop_test(tc, release_rules, 0, 3);
     tcase_add_test(tc, release_advise_fails);
     tcase_add_test(tc, release_runs_whole);
+    tcase_add_test(tc, release_oldest_first);
     tcase_add_test(tc, release_score);
     suite_add_tcase(s, tc);
     return s;
