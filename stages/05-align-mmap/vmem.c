@@ -156,6 +156,9 @@ static void pages_free(vmem_region_t *r, size_t i, size_t n, bool dirty)
         r->hint = i;
 }
 
+#ifdef SC_EX_05_RELEASE
+#include "05-release/release.c"
+#else
 // [give-back]
 /* Gives the oldest FIFO entry back to the kernel: an empty small page or a
  * freed run, one madvise() for all of it.  Its pages become FREE.  With
@@ -189,13 +192,17 @@ static void decay(vmem_t *v)
         give_back_oldest(v);
 }
 // [give-back]
+#endif
 
 /* ---- reserving regions --------------------------------------------------- */
 
+#ifdef SC_EX_05_RESERVE
+#include "05-reserve/reserve.c"
+#else
 // [map-aligned]
 /* Maps len bytes aligned to align (>= 2 MiB): maps len + align, then unmaps
  * the ends.  NULL if the kernel refuses. */
-static char *map_aligned(vmem_t *v, size_t len, size_t align)
+char *vmem_map_aligned(vmem_t *v, size_t len, size_t align)
 {
     if (len > SIZE_MAX - align)
         return NULL;
@@ -211,6 +218,7 @@ static char *map_aligned(vmem_t *v, size_t len, size_t align)
     return a;
 }
 // [map-aligned]
+#endif
 
 /* Reserves a region of len bytes (a multiple of 2 MiB) aligned to align;
  * NULL with errno ENOMEM if the kernel refuses it or its descriptors, or
@@ -222,7 +230,7 @@ static vmem_region_t *region_new(vmem_t *v, size_t len, size_t align)
     size_t pages = len >> HP_SHIFT;
     size_t meta = align_up(sizeof(vmem_region_t) + pages * sizeof(vmem_page_t), VMEM_BASE_PAGE);
     vmem_region_t *r = vmem_sys_map(v, meta, PROT_READ | PROT_WRITE);
-    char *base = r ? map_aligned(v, len, align < HP ? HP : align) : NULL;
+    char *base = r ? vmem_map_aligned(v, len, align < HP ? HP : align) : NULL;
     if (!base) {
         if (r)
             vmem_sys_unmap(v, r, meta);

@@ -72,5 +72,9 @@ int vmem_thp_mode(bool *defrag_never);
 /* Extent class of a small size (bytes, 1 .. VMEM_SMALL_MAX) and its bytes. */
 unsigned vmem_class_of(size_t bytes);
 size_t vmem_class_size(unsigned cls);
+/* Maps len bytes (a multiple of 2 MiB) at an address aligned to align (a
+ * power of two >= 2 MiB), through v->os; nothing else stays mapped.  NULL
+ * if the kernel refuses or len + align overflows. */
+char *vmem_map_aligned(vmem_t *v, size_t len, size_t align);
 
 #endif
