@@ -447,9 +447,9 @@ static void *vmem_acquire(void *ctx, size_t size, size_t align)
     v->st.committed += size;
     if (v->st.committed > v->st.peak_committed)
         v->st.peak_committed = v->st.committed;
+    tool_undefined(p, size); /* before populate() writes it: a reused extent is still poisoned */
     if (v->populate)
         populate(p, size);
-    tool_undefined(p, size);
     decay(v);
     return p;
 }
