@@ -483,7 +483,10 @@ static void vmem_release(void *ctx, void *addr, size_t size)
         report(addr, "bad-release", "released an address or size that is not an extent handed out");
         return;
     }
-    tool_noaccess(addr, size);
+    /* the whole extent, not just size bytes: ASan poisons in 8-byte
+     * granules and cannot forbid the first bytes of a granule whose rest
+     * is allowed, so a released 1-byte extent would stay readable */
+    tool_noaccess(addr, pg->state == VMEM_PG_SMALL ? vmem_class_size(pg->cls) : (size_t)pg->run << HP_SHIFT);
     v->clock++;
     v->st.committed -= size;
     decay(v);
