@@ -114,6 +114,47 @@ END_TEST
 
 /* ---- acquire and release ---------------------------------------------------- */
 
+START_TEST(populate_prefaults_extents)
+{
+    vmem_t v;
+    vmem_config_t cfg = vt_config(VMEM_HUGE_OFF, VMEM_RELEASE_DONTNEED);
+    cfg.populate = true;
+    vt_init(&v, cfg);
+    size_t rss0 = vt_residency(&v).rss;
+    char *p = vt_acquire(&v, 4 * VT_MIB, VMEM_BASE_PAGE);
+    char *q = vt_acquire(&v, 64 * KIB, VMEM_BASE_PAGE);
+    /* resident without a touch of ours */
+    size_t rss1 = vt_residency(&v).rss;
+    ck_assert_msg(rss1 >= rss0 + 4 * VT_MIB + 64 * KIB, "RSS %zu -> %zu after populating 4 MiB + 64 KiB", rss0, rss1);
+    vt_release(&v, q, 64 * KIB);
+    vt_release(&v, p, 4 * VT_MIB);
+    vmem_destroy(&v);
+}
+END_TEST
+
+START_TEST(acquire_refuses_bad_arguments)
+{
+    vmem_t v;
+    vt_init(&v, vt_config(VMEM_HUGE_AUTO, VMEM_RELEASE_DONTNEED));
+    const page_source_t *src = vmem_source(&v);
+    static const size_t bad_align[] = {0, 3, 24, 4097};
+    for (size_t i = 0; i < sizeof bad_align / sizeof bad_align[0]; i++) {
+        errno = 0;
+        ck_assert_ptr_null(src->acquire(src->ctx, 4096, bad_align[i]));
+        ck_assert_int_eq(errno, EINVAL);
+    }
+    errno = 0;
+    ck_assert_ptr_null(src->acquire(src->ctx, 0, 4096));
+    ck_assert_int_eq(errno, EINVAL);
+    vmem_stats_t st = vt_stats(&v);
+    ck_assert_uint_eq(st.committed, 0);
+    ck_assert_uint_eq(st.regions, 1);
+    vmem_stats(&v, NULL); /* nothing to write to: a no-op */
+    vmem_destroy(&v);
+}
+END_TEST
+
+
 /* Acquires size bytes, checks alignment and contents, releases them, and
  * checks that committed went up and back down by exactly size. */
 static void round_trip(vmem_t *v, size_t size, size_t align, uint64_t seed)
@@ -402,6 +443,8 @@ Suite *vmem_core_suite(void)
     tcase_add_test(tc, init_refuses_bad_arguments);
     tcase_add_test(tc, reserve_is_rounded_up_to_2mib_and_defaults_to_1gib);
     tcase_add_test(tc, nothing_is_resident_after_init);
+    tcase_add_test(tc, populate_prefaults_extents);
+    tcase_add_test(tc, acquire_refuses_bad_arguments);
     tcase_add_test(tc, every_extent_class_round_trips);
     tcase_add_test(tc, runs_and_a_run_bigger_than_a_region);
     tcase_add_test(tc, extents_are_aligned_to_every_power_of_two_up_to_1gib);
