@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "amap.h"
+#include "tool_query.h"
 #include "vmem_internal.h"
 
 #define KIB ((size_t)1 << 10)
@@ -680,6 +681,125 @@ START_TEST(a_refused_big_reservation_falls_back_to_a_smaller_one)
 }
 END_TEST
 
+START_TEST(a_reserve_of_size_max_is_clamped_then_halved)
+{
+    vt_os_reset();
+    map_limit = 100 * VT_MIB;
+    vmem_config_t cfg = {.reserve = SIZE_MAX, .os = &limited_os};
+    vt_init(&v, cfg);
+    ck_assert_uint_eq(vt_stats(&v).reserved, 64 * VT_MIB);
+    /* from SIZE_MAX / 2 rounded to 2 MiB (2^63) down to 2^26: 37 refusals */
+    ck_assert_uint_eq(vt_os.map.failures, 37);
+    vmem_destroy(&v);
+    ck_assert_uint_eq(vt_os.mapped, 0);
+}
+END_TEST
+
+/* A map that grants lengths of 2^40 bytes or more without mapping anything
+ * (a token address, never touched), to reach what vmem does with lengths
+ * no kernel grants; its unmap forgets the token. */
+static char token[VMEM_BASE_PAGE] __attribute__((aligned(4096)));
+
+static void *generous_map(size_t len, int prot)
+{
+    if (len >= ((size_t)1 << 40)) {
+        vt_os.map.calls++;
+        return token;
+    }
+    return vt_map(len, prot);
+}
+
+static int generous_unmap(void *addr, size_t len)
+{
+    if (addr == token) {
+        vt_os.unmap.calls++;
+        return 0;
+    }
+    return vt_unmap(addr, len);
+}
+
+static const vmem_os_t generous_os = {.map = generous_map, .unmap = generous_unmap, .advise = vt_advise};
+
+START_TEST(an_extent_too_big_to_align_fails_cleanly)
+{
+    vmem_config_t cfg = vt_config_counted(VMEM_HUGE_AUTO, VMEM_RELEASE_DONTNEED);
+    cfg.os = &generous_os;
+    vt_init(&v, cfg);
+    size_t mapped = vt_os.mapped, unmaps = vt_os.unmap.calls;
+    const page_source_t *src = vmem_source(&v);
+    /* 2^63 bytes of pages aligned to 2^63: the descriptors are granted,
+     * the region's length plus its alignment overflows */
+    errno = 0;
+    ck_assert_ptr_null(src->acquire(src->ctx, PTRDIFF_MAX, (size_t)1 << 63));
+    ck_assert_int_eq(errno, ENOMEM);
+    ck_assert_uint_eq(vt_os.unmap.calls, unmaps + 1); /* the descriptors given back */
+    /* bigger than PTRDIFF_MAX: refused before any call */
+    size_t calls = vt_os_calls_made();
+    errno = 0;
+    ck_assert_ptr_null(src->acquire(src->ctx, (size_t)PTRDIFF_MAX + 1, 1));
+    ck_assert_int_eq(errno, ENOMEM);
+    ck_assert_uint_eq(vt_os_calls_made(), calls);
+    vmem_stats_t st = vt_stats(&v);
+    ck_assert_uint_eq(st.committed, 0);
+    ck_assert_uint_eq(st.regions, 1);
+    ck_assert_uint_eq(vt_os.mapped, mapped);
+    char *p = vt_acquire(&v, 4 * KIB, 1); /* and it still works */
+    vt_fill(p, 4 * KIB, 9);
+    vt_release(&v, p, 4 * KIB);
+}
+END_TEST
+
+START_TEST(thp_mode_reads_what_sys_says)
+{
+    char enabled[32], defrag[32];
+    vt_thp_setting("enabled", enabled, sizeof enabled);
+    vt_thp_setting("defrag", defrag, sizeof defrag);
+    int expected = enabled[0] == '\0' ? -1 : strcmp(enabled, "never") != 0;
+    for (int start = 0; start < 2; start++) {
+        bool defrag_never = start;
+        ck_assert_int_eq(vmem_thp_mode(&defrag_never), expected);
+        ck_assert(defrag_never == (strcmp(defrag, "never") == 0));
+    }
+    ck_assert_int_eq(vmem_thp_mode(NULL), expected);
+}
+END_TEST
+
+START_TEST(residency_is_an_error_when_smaps_cannot_be_read)
+{
+    vt_init(&v, vt_config(VMEM_HUGE_AUTO, VMEM_RELEASE_DONTNEED));
+    vmem_residency_t r;
+    ck_assert_int_eq(vmem_residency(NULL, &r), -EINVAL);
+    ck_assert_int_eq(vmem_residency(&v, NULL), -EINVAL);
+    if (tq_under_valgrind()) { /* Valgrind keeps file descriptors of its own above the limit */
+        fprintf(stderr, "residency_is_an_error_when_smaps_cannot_be_read: the RLIMIT_NOFILE part "
+                        "is skipped under Valgrind\n");
+        return;
+    }
+    /* in a child without a free file descriptor: /proc/self/smaps cannot be opened */
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        struct rlimit was, none;
+        if (getrlimit(RLIMIT_NOFILE, &was) != 0)
+            _exit(2);
+        none = (struct rlimit){0, was.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &none) != 0)
+            _exit(2);
+        vmem_residency_t cr = {.rss = 12345};
+        int rc = vmem_residency(&v, &cr);
+        /* the limit back, so that exit() can write what it must (coverage counters) */
+        if (setrlimit(RLIMIT_NOFILE, &was) != 0)
+            _exit(2);
+        exit(rc == -EMFILE && cr.rss == 12345 ? 0 : 1);
+    }
+    int ws;
+    ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+    ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0,
+                  "vmem_residency without a file descriptor did not return -EMFILE (child status %d)", ws);
+}
+END_TEST
+
 /* Bytes of address space the process has now (VmSize of /proc/self/status),
  * or 0 if unknown. */
 static size_t address_space_now(void)
@@ -780,6 +900,10 @@ Suite *vmem_faults_suite(void)
     tcase_add_checked_fixture(edge, NULL, teardown);
     tcase_add_test(edge, max_bytes_is_met_exactly);
     tcase_add_test(edge, a_refused_big_reservation_falls_back_to_a_smaller_one);
+    tcase_add_test(edge, a_reserve_of_size_max_is_clamped_then_halved);
+    tcase_add_test(edge, an_extent_too_big_to_align_fails_cleanly);
+    tcase_add_test(edge, thp_mode_reads_what_sys_says);
+    tcase_add_test(edge, residency_is_an_error_when_smaps_cannot_be_read);
     tcase_add_test(edge, a_small_rlimit_as_gives_a_smaller_reservation_or_enomem);
     suite_add_tcase(s, edge);
     return s;
