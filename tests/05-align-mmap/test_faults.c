@@ -30,7 +30,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "aligned.h"
 #include "amap.h"
+#include "failing_source.h"
 #include "tool_query.h"
 #include "vmem_internal.h"
 
@@ -362,6 +364,180 @@ START_TEST(arena_and_map_on_a_refused_region_fail_cleanly_and_recover)
     amap_destroy(&m);
     arena_destroy(&a);
     ck_assert_uint_eq(vt_stats(&v).committed, 0);
+}
+END_TEST
+
+/* ---- aligned objects when memory runs out ---------------------------------------- */
+
+/* The aligned objects of a script, each with its handle, size and alignment. */
+typedef struct aligned_obj {
+    handle_t h;
+    size_t size, align;
+} aligned_obj_t;
+
+static void verify_aligned(const arena_t *a, const aligned_obj_t *o, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *p = arena_get(a, o[i].h);
+        REQUIRE(p != NULL, "aligned object %zu no longer resolves", i);
+        REQUIRE(((uintptr_t)p & (o[i].align - 1)) == 0, "aligned object %zu lost its alignment", i);
+        REQUIRE(arena_size(a, o[i].h) == o[i].size, "aligned object %zu changed size", i);
+        VT_VERIFY(p, o[i].size, o[i].h);
+    }
+}
+
+/* One step of the script failed: the documented error, and nothing lost. */
+static void aligned_failure(failing_source_t *fs, const arena_t *a, const aligned_obj_t *o, size_t n,
+                            size_t *failures)
+{
+    ck_assert_uint_eq(arena_check(a), 0);
+    verify_aligned(a, o, n);
+    failing_source_recover(fs);
+    (*failures)++;
+}
+
+/* Aligned allocations and resizes of an arena on vmem (through a source
+ * that refuses its k-th acquisition after init); returns the calls that met
+ * the refusal (0 once k is past the script's last acquisition). */
+static size_t aligned_script(long k)
+{
+    enum { N = 80 };
+    aligned_obj_t o[N];
+    size_t n = 0, failures = 0;
+    failing_source_t fs;
+    failing_source_init(&fs, vmem_source(&v));
+    arena_t a;
+    arena_config_t cfg = {.slabs = {.max_size = 1024, .slab_size = 64 * KIB, .source = &fs.base}};
+    ck_assert_int_eq(arena_init(&a, &cfg), 0);
+    failing_source_fail_after(&fs, k);
+    static const size_t sizes[][2] = {{100, 64},       {5000, 4096},  {40000, 65536}, {200, 256},
+                                      {3000, 1024},    {1, 512},      {70000, 1 << 20}};
+    for (size_t i = 0; i < N; i++) {
+        size_t size = sizes[i % 7][0], align = sizes[i % 7][1];
+        errno = 0;
+        handle_t h = arena_alloc_aligned(&a, size, align);
+        if (h == HANDLE_NULL) {
+            ck_assert_int_eq(errno, ENOMEM);
+            aligned_failure(&fs, &a, o, n, &failures);
+            h = arena_alloc_aligned(&a, size, align);
+            ck_assert_uint_ne(h, HANDLE_NULL);
+        }
+        o[n++] = (aligned_obj_t){h, size, align};
+        vt_fill(arena_get(&a, h), size, h);
+        if (i % 5 == 4) { /* a resize that keeps the alignment and moves the object */
+            aligned_obj_t *x = &o[n / 2];
+            size_t to = x->size * 2 + 4096;
+            const void *was = arena_get(&a, x->h);
+            int rc = arena_resize(&a, x->h, to);
+            if (rc != 0) {
+                ck_assert_int_eq(rc, -ENOMEM);
+                ck_assert_ptr_eq(arena_get(&a, x->h), was);
+                aligned_failure(&fs, &a, o, n, &failures);
+                ck_assert_int_eq(arena_resize(&a, x->h, to), 0);
+            }
+            REQUIRE(((uintptr_t)arena_get(&a, x->h) & (x->align - 1)) == 0, "a resize lost the alignment");
+            x->size = to;
+            vt_fill(arena_get(&a, x->h), to, x->h);
+        }
+        if (i % 7 == 6) { /* a release: its slot comes back for a later object */
+            ck_assert_int_eq(arena_release(&a, o[0].h), 0);
+            o[0] = o[--n];
+        }
+    }
+    ck_assert_uint_eq(arena_check(&a), 0);
+    verify_aligned(&a, o, n);
+    arena_destroy(&a);
+    ck_assert_uint_eq(fs.live_bytes, 0);
+    return failures;
+}
+
+START_TEST(aligned_objects_fail_cleanly_at_every_acquisition)
+{
+    vt_init(&v, vt_config(VMEM_HUGE_AUTO, VMEM_RELEASE_DONTNEED));
+    size_t met = 0;
+    long k = 0;
+    for (; k < 2000; k++) {
+        size_t f = aligned_script(k);
+        if (f == 0)
+            break;
+        met += f;
+    }
+    ck_assert_int_lt(k, 2000);  /* the script ran through without a refusal */
+    ck_assert_uint_ge(met, 10); /* and the refusals met allocations and resizes */
+    ck_assert_uint_eq(vt_stats(&v).committed, 0);
+}
+END_TEST
+
+START_TEST(aligned_objects_under_a_cap_trim_and_retry)
+{
+    vt_init(&v, vt_config(VMEM_HUGE_AUTO, VMEM_RELEASE_DONTNEED));
+    arena_t a;
+    arena_config_t cfg = {.slabs = {.max_size = 1024, .max_bytes = 512 * KIB, .source = vmem_source(&v)}};
+    ck_assert_int_eq(arena_init(&a, &cfg), 0);
+    /* small objects up to the cap, then all released: their slabs stay, empty */
+    enum { N = 8000 };
+    static handle_t h[N];
+    size_t n = 0;
+    while (n < N && (h[n] = arena_alloc(&a, 200)) != HANDLE_NULL)
+        n++;
+    ck_assert_uint_lt(n, N);
+    ck_assert_int_eq(errno, ENOMEM);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(arena_release(&a, h[i]), 0);
+    /* an aligned large object fits only once the empty slabs go back */
+    handle_t big = arena_alloc_aligned(&a, 200 * KIB, 64 * KIB);
+    ck_assert_uint_ne(big, HANDLE_NULL);
+    ck_assert_uint_eq((uintptr_t)arena_get(&a, big) % (64 * KIB), 0);
+    vt_fill(arena_get(&a, big), 200 * KIB, big);
+    /* more than the cap: ENOMEM, the object untouched */
+    errno = 0;
+    ck_assert_uint_eq(arena_alloc_aligned(&a, 400 * KIB, 4096), HANDLE_NULL);
+    ck_assert_int_eq(errno, ENOMEM);
+    ck_assert_int_eq(arena_resize(&a, big, 600 * KIB), -ENOMEM);
+    VT_VERIFY(arena_get(&a, big), 200 * KIB, big);
+    ck_assert_uint_eq(arena_check(&a), 0);
+    arena_destroy(&a);
+}
+END_TEST
+
+START_TEST(aligned_objects_without_a_slot_or_with_bad_arguments)
+{
+    vt_init(&v, vt_config(VMEM_HUGE_AUTO, VMEM_RELEASE_DONTNEED));
+    arena_t a;
+    arena_config_t cfg = {.slabs = {.max_size = 1024, .source = vmem_source(&v)}, .max_handles = 2};
+    ck_assert_int_eq(arena_init(&a, &cfg), 0);
+    handle_t x = arena_alloc_aligned(&a, 100, 4096), y = arena_alloc_aligned(&a, 100, 4096);
+    ck_assert_uint_ne(x, HANDLE_NULL);
+    ck_assert_uint_ne(y, HANDLE_NULL);
+    errno = 0;
+    ck_assert_uint_eq(arena_alloc_aligned(&a, 100, 4096), HANDLE_NULL);
+    ck_assert_int_eq(errno, ENOSPC);
+    errno = 0;
+    ck_assert_uint_eq(arena_alloc_placed(&a, 100, 64, NULL), HANDLE_NULL);
+    ck_assert_int_eq(errno, EINVAL);
+    ck_assert_int_eq(arena_release(&a, x), 0);
+    errno = 0; /* one placing function per arena */
+    ck_assert_uint_eq(arena_alloc_placed(&a, 100, 64, slabs_alloc_large_aligned), HANDLE_NULL);
+    ck_assert_int_eq(errno, EINVAL);
+    ck_assert_uint_eq(arena_check(&a), 0);
+    arena_destroy(&a);
+
+    slabs_t s;
+    slabs_config_t scfg = {.source = vmem_source(&v)};
+    ck_assert_int_eq(slabs_init(&s, &scfg), 0);
+    static const size_t bad[][2] = {{0, 64}, {10, 0}, {10, 48}, {10, SLABS_MAX_SLAB_SIZE * 2}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        errno = 0;
+        ck_assert_ptr_null(slabs_alloc_large_aligned(&s, bad[i][0], bad[i][1]));
+        ck_assert_int_eq(errno, EINVAL);
+    }
+    errno = 0;
+    ck_assert_ptr_null(slabs_alloc_large_aligned(NULL, 10, 64));
+    ck_assert_int_eq(errno, EINVAL);
+    slabs_stats_t st;
+    slabs_stats(&s, &st);
+    ck_assert_uint_eq(st.live_objects, 0);
+    slabs_destroy(&s);
 }
 END_TEST
 
@@ -888,6 +1064,9 @@ Suite *vmem_faults_suite(void)
     tcase_add_test(tc, a_refused_region_fails_only_that_acquisition);
     tcase_add_test(tc, slabs_on_a_refused_region_fail_cleanly_and_recover);
     tcase_add_test(tc, arena_and_map_on_a_refused_region_fail_cleanly_and_recover);
+    tcase_add_test(tc, aligned_objects_fail_cleanly_at_every_acquisition);
+    tcase_add_test(tc, aligned_objects_under_a_cap_trim_and_retry);
+    tcase_add_test(tc, aligned_objects_without_a_slot_or_with_bad_arguments);
     tcase_add_test(tc, a_refused_release_advice_loses_nothing);
     tcase_add_test(tc, a_refused_hugepage_advice_falls_back_with_auto);
     tcase_add_test(tc, a_refused_hugepage_advice_fails_thp_required);
