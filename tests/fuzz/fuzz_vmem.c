@@ -9,8 +9,9 @@
  * bytes mapped and not unmapped, so that a region or a trimmed end that
  * leaks shows at the end of the run.
  *
- * Input.  One byte per operation, its high nibble the operation and its low
- * nibble n a parameter; some read more bytes (b, c; missing bytes read 0):
+ * Input.  Two header bytes b, c configure source 0 (as below).  Then one
+ * byte per operation, its high nibble the operation and its low nibble n a
+ * parameter; some read more bytes (b, c; missing bytes read 0):
  *   0-3  acquire 1 + (n << 8 | b) << (0, 4, 8, 11) bytes (up to 4 KiB,
  *        64 KiB, 1 MiB, 8 MiB) aligned to 1 << c % 24
  *   4    acquire (1 + n) * 4 KiB << b % 8 bytes (class and page edges)
