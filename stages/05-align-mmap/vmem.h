@@ -43,8 +43,10 @@
  * partly used pages.  The same 2 MiB unit is used without huge pages: each
  * madvise() then gives back a batch of up to 512 base pages.
  *
- * Costs: per region, one descriptor of 128 bytes per 2 MiB page (64 KiB for
- * 1 GiB), mapped separately.  Small acquisitions and releases are O(1)
+ * Costs: per region, one descriptor of 128 bytes per 2 MiB page (64 KiB of
+ * address space for 1 GiB), mapped separately and left zero (a free page)
+ * until its page is first used, so vmem_init() is O(1) whatever the
+ * reservation.  Small acquisitions and releases are O(1)
  * (a bitmap of the page's extents); runs are found by a first-fit scan of
  * the pages, O(pages), and regions by a scan of the regions.
  *
