@@ -270,20 +270,24 @@ static inline size_t vt_damage(const void *p, size_t n, uint64_t seed)
  * out (n bytes), or "" when unreadable. */
 static inline void vt_thp_setting(const char *file, char *out, size_t n)
 {
-    char path[128], line[256];
+    /* read independently of vmem_os.c (which the tests check against
+     * this): skip to the '[', then take the word up to the ']' */
+    char path[128], word[64] = "";
     snprintf(path, sizeof path, "/sys/kernel/mm/transparent_hugepage/%s", file);
-    out[0] = '\0';
     FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    if (fgets(line, sizeof line, f)) {
-        char *a = strchr(line, '['), *b = a ? strchr(a, ']') : NULL;
-        if (a && b && (size_t)(b - a - 1) < n) {
-            memcpy(out, a + 1, (size_t)(b - a - 1));
-            out[b - a - 1] = '\0';
-        }
+    if (f) {
+        int c;
+        while ((c = fgetc(f)) != EOF && c != '[')
+            ;
+        if (c != '[' || fscanf(f, "%63[^]]", word) != 1)
+            word[0] = '\0';
+        fclose(f);
     }
-    fclose(f);
+    size_t len = strlen(word);
+    if (len >= n)
+        len = 0; /* does not fit: as if unreadable */
+    memcpy(out, word, len);
+    out[len] = '\0';
 }
 
 /* True when a range advised MADV_HUGEPAGE is backed by huge pages at its
