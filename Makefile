@@ -89,7 +89,7 @@ test_obj     = $(patsubst %.c,$(BUILD)/%.o,$(call test_src,$(1)))
 ALL_TEST_SRC := $(foreach s,$(STAGES),$(call test_src,$(s)))
 RUNNERS      := $(foreach s,$(STAGES),$(BUILD)/tests/$(s)/run) $(BUILD)/tests/all/run
 
-.PHONY: all lib shlib demos tests benches tools run check test test-expensive test-swar memcheck asan docs exercise \
+.PHONY: all lib shlib demos tests benches tools run check test test-expensive test-swar test-vmem memcheck asan docs exercise \
         check-exercises bench bench-quick coverage fuzz fuzz-quick clean deps \
         install install-smoke uninstall help
 .DEFAULT_GOAL := all
@@ -241,6 +241,15 @@ test-swar:
 	@+$(MAKE) --no-print-directory MODE=swar $(subst /$(MODE)/,/swar/,$(test_runner))
 	CK_EXCLUDE_TAGS="tool" $(subst /$(MODE)/,/swar/,$(test_runner))
 
+# The suites a second time on stage 05's mmap source: the test runner makes
+# it the default page source (SC_PAGE_SOURCE=vmem), and every suite must
+# pass unchanged.
+test-vmem:
+	$(stage_guard)
+	$(need_check)
+	@+$(MAKE) --no-print-directory MODE=debug $(test_runner)
+	SC_PAGE_SOURCE=vmem CK_EXCLUDE_TAGS="tool" $(test_runner)
+
 # The suites under memcheck: no fork (so every object is seen), no death tests.
 # Valgrind's exit status decides (99: an error or a definite leak); the last
 # line takes the number of checks from Check's summary, kept in memcheck.log.
@@ -302,6 +311,7 @@ check:
 	@+$(MAKE) --no-print-directory test
 	@+$(MAKE) --no-print-directory test-expensive
 	@+$(MAKE) --no-print-directory test-swar STAGE=04
+	@+$(MAKE) --no-print-directory test-vmem
 	@+$(MAKE) --no-print-directory memcheck
 	@+$(MAKE) --no-print-directory asan
 	@+$(MAKE) --no-print-directory docs

@@ -19,8 +19,11 @@
  *       PATTERN release also slabs-reset, slabs-destroy and
  *       slabs-destroy-region.  SIZES: a size in bytes, uniform or skewed
  *       (below); for realloc-grow the object's final size.  Prints one line:
- *       ns_per_op=X ops=N peak_rss_kib=K malloc=NAME [util=U]
+ *       ns_per_op=X ops=N peak_rss_kib=K malloc=NAME source=SRC [util=U]
  *       [destroy_ns_per_op=D: slabs-destroy-region, slabs_destroy() alone]
+ *       The page source is the C library's unless SC_BENCH_SOURCE=vmem
+ *       (harness.h, bh_worker_source()): bench_vmem runs these workers on
+ *       stage 05's source that way.
  *   bench_slabs --probe
  *       prints the name and version of the malloc the process runs on
  *
@@ -548,6 +551,7 @@ static int bs_worker(int argc, char **argv)
     if (argc != 6)
         bh_die("usage: bench_slabs --worker slabs|malloc|gslice|slabs-reset|slabs-destroy|slabs-destroy-region "
                "pair|batch-1000|random-1e4|random-1e6|release|realloc-grow uniform|skewed|SIZE|LIMIT N");
+    const char *source = bh_worker_source();
     bool grow = strcmp(argv[3], "realloc-grow") == 0;
     bs_heap_t h = {.ring = grow ? NULL : bs_ring_make(argv[4])};
     bs_job_t j = {.pattern = argv[3], .n = bh_count(argv[5], "N")};
@@ -568,8 +572,8 @@ static int bs_worker(int argc, char **argv)
         slabs_destroy(&h.slabs);
     }
     bh_malloc_identity(name, sizeof name, version, sizeof version);
-    printf("ns_per_op=%.4f ops=%zu peak_rss_kib=%ld malloc=%s%s\n", (double)ns / (double)j.ops, j.ops,
-           bh_peak_rss_kib(), name, util);
+    printf("ns_per_op=%.4f ops=%zu peak_rss_kib=%ld malloc=%s source=%s%s\n", (double)ns / (double)j.ops, j.ops,
+           bh_peak_rss_kib(), name, source, util);
     return 0;
 }
 

@@ -80,6 +80,17 @@ const char *bh_compiler(void);
  * Workers report it so the driver can tell a preload that silently failed. */
 void bh_malloc_identity(char *name, size_t nsize, char *version, size_t vsize);
 
+/* The page source a worker's allocators take their blocks from, chosen by
+ * the environment variable BH_SOURCE_ENV: "vmem" makes a stage 05 vmem_t
+ * (default configuration, living as long as the process) the process's
+ * default source, "vmem-keep" the same with VMEM_RELEASE_KEEP (freed pages
+ * never go back to the kernel); unset or "libc" keeps the C library's.  Call it first
+ * thing in a worker; returns the name of the source in use, which the
+ * worker prints as source=NAME so the driver can check it took effect.
+ * Dies on an unknown name or when vmem_init() fails. */
+#define BH_SOURCE_ENV "SC_BENCH_SOURCE"
+const char *bh_worker_source(void);
+
 /* ---- running a worker ----------------------------------------------------- */
 
 /* How to run one child. */

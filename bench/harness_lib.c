@@ -30,6 +30,8 @@
 
 #include "clock.h"
 #include "harness.h"
+#include "page_source.h"
+#include "vmem.h"
 
 /* ---- small utilities ------------------------------------------------------ */
 
@@ -216,6 +218,24 @@ static int bh_probe_main(void)
     bh_malloc_identity(name, sizeof name, version, sizeof version);
     printf("malloc=%s version=%s\n", name, version);
     return 0;
+}
+
+/* ---- the worker's page source --------------------------------------------- */
+
+const char *bh_worker_source(void)
+{
+    static vmem_t vmem; /* lives as long as the process: the allocators point at it */
+    const char *name = getenv(BH_SOURCE_ENV);
+    if (name == NULL || strcmp(name, "libc") == 0)
+        return "libc";
+    bool keep = strcmp(name, "vmem-keep") == 0;
+    if (strcmp(name, "vmem") != 0 && !keep)
+        bh_die("%s=%s: unknown page source (libc, vmem or vmem-keep)", BH_SOURCE_ENV, name);
+    int rc = vmem_init(&vmem, &(vmem_config_t){.release = keep ? VMEM_RELEASE_KEEP : VMEM_RELEASE_DONTNEED});
+    if (rc != 0)
+        bh_die("%s=%s: vmem_init failed: %s", BH_SOURCE_ENV, name, strerror(-rc));
+    page_source_set_default(vmem_source(&vmem));
+    return keep ? "vmem-keep" : "vmem";
 }
 
 /* ---- the environment header ----------------------------------------------- */

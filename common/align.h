@@ -37,6 +37,7 @@ static inline bool align_up_checked(size_t x, size_t a, size_t *out)
     return true;
 }
 
+// [round]
 /**
  * @brief Rounds @p x down to a multiple of @p a.
  * @param x the value
@@ -59,6 +60,7 @@ static inline size_t align_up(size_t x, size_t a)
 {
     return (x + (a - 1)) & ~(a - 1);
 }
+// [round]
 
 /**
  * @brief Tells whether a pointer is aligned.

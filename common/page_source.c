@@ -3,7 +3,8 @@
  *
  * posix_memalign() wants an alignment that is a power of two and a multiple
  * of sizeof(void *); smaller alignments are rounded up to that, which still
- * satisfies the caller.
+ * satisfies the caller.  page_source_set_default() can make another source
+ * the default (a process-wide choice, made before allocators are built).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "page_source.h"
@@ -37,7 +38,17 @@ static const page_source_t libc_source = {
     .name = "libc",
 };
 
+/* what page_source_default() returns; never NULL */
+static const page_source_t *default_source = &libc_source;
+
 const page_source_t *page_source_default(void)
 {
-    return &libc_source;
+    return default_source;
+}
+
+const page_source_t *page_source_set_default(const page_source_t *src)
+{
+    const page_source_t *old = default_source;
+    default_source = src ? src : &libc_source;
+    return old;
 }

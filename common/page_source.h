@@ -31,9 +31,24 @@ typedef struct page_source {
 } page_source_t;
 
 /**
- * @brief The source backed by the C library (posix_memalign() and free()).
- * @return a pointer to a static, immutable source; never NULL.
+ * @brief The source an allocator uses when its configuration names none:
+ *        the C library's (posix_memalign() and free()) unless
+ *        page_source_set_default() chose another.
+ * @return the default source; never NULL.
  */
 const page_source_t *page_source_default(void);
+
+/**
+ * @brief Makes @p src the default source of the whole process, so that every
+ *        allocator built afterwards without a source of its own takes its
+ *        memory from it (the test runner uses this to run every suite on the
+ *        mmap source of stage 05).
+ *
+ * Not thread-safe, and only for allocators built after the call: an
+ * allocator keeps the source it was built with.  @p src must outlive them.
+ * @param src the new default, or NULL for the C library's again
+ * @return the previous default
+ */
+const page_source_t *page_source_set_default(const page_source_t *src);
 
 #endif

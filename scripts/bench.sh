@@ -81,6 +81,8 @@ fi
 ccarg=()
 [[ -n "${CC:-}" ]] && ccarg=("CC=$CC")
 # The tools too: bench_slabs runs tools/replay for the utilisation figures.
+# Every benchmark is built even for one stage: bench_vmem (stage 05) runs
+# bench_slabs' workers on its page source.
 MAKEFLAGS='' MFLAGS='' "${MAKE:-make}" -s --no-print-directory MODE=release "${ccarg[@]}" benches tools
 
 for name in "${names[@]}"; do

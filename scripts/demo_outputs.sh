@@ -15,14 +15,18 @@
 #          below), and writes docs/data/demo-NN.txt.  Run by
 #          `make docs-refresh`.
 #
-# Masking.  A demo's output is deterministic except for two kinds of line,
-# which are masked before any comparison, so the saved files hold the masked
-# text:
+# Masking.  A demo's output is deterministic except for three kinds of
+# figure, which are masked before any comparison, so the saved files hold the
+# masked text:
 #   - addresses: every 0x... hexadecimal number becomes 0xADDR;
 #   - timings: on a line that holds a time (a number followed by ns, us, µs
 #     or ms) or a speed ratio (a number followed by x or ×), every number
 #     becomes # and every run of spaces one space (column widths vary), and
-#     "faster" or "slower" becomes "faster-or-slower".
+#     "faster" or "slower" becomes "faster-or-slower";
+#   - the kernel's figures: a number written right after a ~ (stage 05
+#     prints resident bytes, bytes in huge pages and page faults so, since
+#     they depend on what the kernel had at hand) becomes ~#, and on such a
+#     line every run of spaces after the indentation becomes one space.
 # If a demo gains another kind of varying line, `save` refuses to write and
 # shows the lines; add a rule to mask() below.
 #
@@ -41,7 +45,8 @@ refresh_cmd="make docs-refresh"
 mask() {
     sed -E \
         -e 's/0x[0-9a-fA-F]+/0xADDR/g' \
-        -e '/[0-9] ?(ns|us|µs|ms)([^A-Za-z]|$)|[0-9](x|×)([^A-Za-z0-9]|$)/{s/[0-9][0-9.,]*/#/g; s/ +/ /g; s/(faster|slower)/faster-or-slower/g;}'
+        -e '/[0-9] ?(ns|us|µs|ms)([^A-Za-z]|$)|[0-9](x|×)([^A-Za-z0-9]|$)/{s/[0-9][0-9.,]*/#/g; s/ +/ /g; s/(faster|slower)/faster-or-slower/g;}' \
+        -e '/~[0-9]/{s/~[0-9][0-9.,]*/~#/g; s/([^ ])  +/\1 /g;}'
 }
 
 # The stage number of stages/NN-name: NN.

@@ -73,7 +73,9 @@
  *
  * Alignment: every object is aligned to alignof(max_align_t) (16 bytes on
  * x86-64); objects of a class whose size is a power of two are aligned to
- * that size.  Large objects are aligned to 64 bytes.
+ * that size (slabs_class_align() says which).  Large objects are aligned to
+ * 64 bytes; slabs_alloc_large_aligned() gives any power of two up to
+ * SLABS_MAX_SLAB_SIZE (stage 05's aligned.h chooses between the two).
  *
  * Errors: functions returning a status give 0 or a negative errno;
  * functions returning a pointer give NULL and set errno.  Nothing is
@@ -415,6 +417,45 @@ size_t slabs_class_count(const slabs_t *s);
  *         0 for a NULL @p s.
  */
 size_t slabs_class_of(const slabs_t *s, size_t size);
+
+/**
+ * @brief A class's chunk size (the largest request it serves).  O(1).
+ * @param s   the allocator
+ * @param cls the class index
+ * @return the size; 0 for a NULL @p s or @p cls >= slabs_class_count()
+ */
+size_t slabs_class_size(const slabs_t *s, size_t cls);
+
+/**
+ * @brief The alignment every object of a class has: its chunk size when
+ *        that is a power of two and the class could be laid out so
+ *        (naturally aligned), else SLABS_GRANULE.  O(1).
+ * @param s   the allocator
+ * @param cls the class index
+ * @return that power of two; 0 for a NULL @p s or @p cls >= slabs_class_count()
+ */
+size_t slabs_class_align(const slabs_t *s, size_t cls);
+
+/**
+ * @brief A large object aligned to @p align: for alignments no class
+ *        gives (stage 05's slabs_alloc_aligned() calls it).
+ *
+ * The block comes from the source aligned to max(@p align, slab_size), the
+ * object at its start and the object's header in the block's last 64
+ * bytes, so masking the object gives itself, and the side table maps it to
+ * the header.  The object is an ordinary large object from then on:
+ * slabs_free(), slabs_usable_size() (its size rounded up to SLABS_GRANULE),
+ * slabs_realloc() (which keeps only the default alignment if it moves),
+ * live_objects, large_objects, SLABS_ZERO and checked mode treat it like
+ * any other.  Costs: 64 bytes and the rounding to SLABS_GRANULE, plus what
+ * the source wastes to align the block (see the source).
+ * @param s     the allocator
+ * @param size  bytes, > 0 (any size: small ones too)
+ * @param align a power of two, <= SLABS_MAX_SLAB_SIZE
+ * @return the object, or NULL with errno EINVAL (NULL @p s, size 0, a bad
+ *         @p align, a size that overflows) or ENOMEM (max_bytes or the source)
+ */
+void *slabs_alloc_large_aligned(slabs_t *s, size_t size, size_t align);
 
 /**
  * @brief Reads one class's counters.  O(slabs of the class).

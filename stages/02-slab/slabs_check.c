@@ -196,10 +196,13 @@ static size_t check_large(const slabs_t *s)
     size_t n = 0, bytes = 0, requested = 0, bad = 0;
     const slabs_large_t *prev = NULL;
     for (const slabs_large_t *l = s->large; l != NULL; prev = l, l = l->next) {
-        if (n == s->large_count || !align_ptr_is(l, s->slab_size) || l->prev != prev ||
-            addrmap_get(&s->map, (uintptr_t)l) != (void *)((uintptr_t)l | SLABS_LARGE_TAG))
+        if (n == s->large_count || !align_ptr_is(l->block, s->slab_size) || l->prev != prev ||
+            addrmap_get(&s->map, (uintptr_t)l->block) != (void *)((uintptr_t)l | SLABS_LARGE_TAG))
             return bad + 1; /* not a large block of ours: stop here */
-        bad += (l->requested <= s->max_size || l->requested > l->block_bytes - SLABS_LARGE_OFFSET);
+        bool aligned = slabs_large_is_aligned(l); /* any size; else only sizes above max_size */
+        size_t body = l->block_bytes - SLABS_LARGE_OFFSET;
+        bad += ((aligned ? l->requested == 0 : l->requested <= s->max_size) || l->requested > body);
+        bad += aligned ? (char *)l != l->block + body : (l->block != (char *)l || l->obj != l->block + SLABS_LARGE_OFFSET);
         bytes += l->block_bytes;
         requested += l->requested;
         n++;

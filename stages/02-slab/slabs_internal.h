@@ -150,12 +150,19 @@ _Static_assert(offsetof(struct slabs_class, lists) + sizeof(slab_link_t) <= 64,
 _Static_assert(offsetof(slabs_t, map) + offsetof(addrmap_t, hshift) + sizeof(unsigned) <= 64,
                "the allocator's hot fields share one cache line");
 
-/** The header of a large object's block. */
+/** The header of a large object's block.  Two layouts: the plain one, the
+ * header at the block's start and the object SLABS_LARGE_OFFSET bytes in;
+ * and the aligned one (slabs_aligned.c), the object at the block's start
+ * (aligned to at least slab_size) and the header in the block's last
+ * SLABS_LARGE_OFFSET bytes.  Either way the side table maps the block's
+ * start to the header. */
 struct slabs_large {
     slabs_large_t *prev;  /**< previous live large object; NULL for the first */
     slabs_large_t *next;  /**< next live large object; NULL for the last */
     size_t block_bytes;   /**< bytes acquired: SLABS_LARGE_OFFSET + usable size */
     size_t requested;     /**< bytes the caller asked for */
+    char *block;          /**< the block's start, aligned to slab_size: this header, or the object */
+    char *obj;            /**< the object: block + SLABS_LARGE_OFFSET, or block */
 };
 
 _Static_assert(sizeof(slabs_large_t) <= SLABS_LARGE_OFFSET, "large header fits its offset");
@@ -222,7 +229,13 @@ static inline size_t slabs_slab_index(const slab_t *d, const void *p)
 /* The object of a large block. */
 static inline void *slabs_large_obj(const slabs_large_t *l)
 {
-    return (char *)(uintptr_t)l + SLABS_LARGE_OFFSET;
+    return l->obj;
+}
+
+/* True if l has the aligned layout (the object at the block's start). */
+static inline bool slabs_large_is_aligned(const slabs_large_t *l)
+{
+    return l->obj == l->block;
 }
 
 /* True if s remembers each object's requested size (a table per slab). */
@@ -302,6 +315,9 @@ void *slabs_with_room(slabs_t *s, void *(*attempt)(slabs_t *, void *), void *arg
 
 /* Large objects (slabs_large.c). */
 void *slabs_large_alloc(slabs_t *s, size_t size, size_t capacity);
+/* The same with the aligned layout when align is not 0: the block (and the
+ * object at its start) aligned to max(align, slab_size). */
+void *slabs_large_new(slabs_t *s, size_t size, size_t capacity, size_t align);
 void slabs_large_free(slabs_t *s, slabs_large_t *l);
 void *slabs_large_realloc(slabs_t *s, slabs_large_t *l, size_t size);
 

@@ -28,18 +28,26 @@
 #include "tool.h"
 
 // [large]
-/* One try at a block of *(size_t *)bytes for a large object (with side-table
- * room for it), aligned to slab_size so that masking any pointer into its
- * first slab_size bytes gives the block's start. */
-static void *large_try_acquire(slabs_t *s, void *bytes)
+/* What one try at a large block needs: its bytes and its alignment. */
+typedef struct large_ask {
+    size_t bytes; /**< the block's size */
+    size_t align; /**< its alignment: slab_size, or more for the aligned layout */
+} large_ask_t;
+
+/* One try at a block for a large object (with side-table room for it),
+ * aligned to at least slab_size so that masking any pointer into its first
+ * slab_size bytes gives the block's start. */
+static void *large_try_acquire(slabs_t *s, void *ask)
 {
+    const large_ask_t *a = ask;
     if (!addrmap_reserve(&s->map))
         return NULL;
-    return s->source.acquire(s, *(size_t *)bytes, s->slab_size);
+    return s->source.acquire(s, a->bytes, a->align);
 }
 
-/* A large object of size bytes in a block with room for capacity (>= size). */
-void *slabs_large_alloc(slabs_t *s, size_t size, size_t capacity)
+/* A large object of size bytes in a block with room for capacity (>= size);
+ * the plain layout for align 0, else the aligned one. */
+void *slabs_large_new(slabs_t *s, size_t size, size_t capacity, size_t align)
 {
     size_t body;
     if (!align_up_checked(capacity, SLABS_GRANULE, &body) || body > SIZE_MAX - SLABS_LARGE_OFFSET) {
@@ -47,22 +55,24 @@ void *slabs_large_alloc(slabs_t *s, size_t size, size_t capacity)
         return NULL;
     }
     /* like malloc, no object above PTRDIFF_MAX: pointer differences must work */
-    size_t bytes = SLABS_LARGE_OFFSET + body;
-    slabs_large_t *l = body > PTRDIFF_MAX - SLABS_LARGE_OFFSET ? NULL
-                     : slabs_with_room(s, large_try_acquire, &bytes);
-    if (l == NULL) {
+    large_ask_t ask = {SLABS_LARGE_OFFSET + body, align > s->slab_size ? align : s->slab_size};
+    char *block = body > PTRDIFF_MAX - SLABS_LARGE_OFFSET ? NULL
+                : slabs_with_room(s, large_try_acquire, &ask);
+    if (block == NULL) {
         errno = ENOMEM;
         return NULL;
     }
-    *l = (slabs_large_t){.prev = NULL, .next = s->large, .block_bytes = bytes, .requested = size};
+    slabs_large_t *l = (slabs_large_t *)(void *)(align ? block + body : block);
+    char *obj = align ? block : block + SLABS_LARGE_OFFSET;
+    *l = (slabs_large_t){.prev = NULL, .next = s->large, .block_bytes = ask.bytes, .requested = size,
+                         .block = block, .obj = obj};
     if (s->large)
         s->large->prev = l;
     s->large = l;
     s->large_count++;
-    s->large_bytes += bytes;
+    s->large_bytes += ask.bytes;
     s->large_requested += size;
-    addrmap_insert(&s->map, (uintptr_t)l, (void *)((uintptr_t)l | SLABS_LARGE_TAG));
-    char *obj = slabs_large_obj(l);
+    addrmap_insert(&s->map, (uintptr_t)block, (void *)((uintptr_t)l | SLABS_LARGE_TAG));
     tool_noaccess((char *)l + sizeof *l, SLABS_LARGE_OFFSET - sizeof *l);
     tool_undefined(obj, body);
     if (s->flags & SLABS_ZERO)
@@ -70,6 +80,11 @@ void *slabs_large_alloc(slabs_t *s, size_t size, size_t capacity)
     else if (s->flags & SLABS_CHECKED)
         memset(obj, FILL_FRESH, body);
     return obj;
+}
+
+void *slabs_large_alloc(slabs_t *s, size_t size, size_t capacity)
+{
+    return slabs_large_new(s, size, capacity, 0);
 }
 
 void slabs_large_free(slabs_t *s, slabs_large_t *l)
@@ -83,10 +98,11 @@ void slabs_large_free(slabs_t *s, slabs_large_t *l)
     s->large_count--;
     s->large_bytes -= l->block_bytes;
     s->large_requested -= l->requested;
-    addrmap_remove(&s->map, (uintptr_t)l);
+    addrmap_remove(&s->map, (uintptr_t)l->block);
     size_t bytes = l->block_bytes;
-    tool_undefined(l, bytes);
-    s->source.release(s, l, bytes);
+    char *block = l->block;
+    tool_undefined(block, bytes);
+    s->source.release(s, block, bytes);
 }
 // [large]
 

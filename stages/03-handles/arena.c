@@ -106,6 +106,7 @@ int arena_init(arena_t *a, const arena_config_t *cfg)
         return rc;
     }
     addrmap_init(&a->cleanup_map, sizeof(arena_slot_t), &a->source);
+    addrmap_init(&a->placed, sizeof(arena_slot_t), &a->source);
     SC_ASSERT_EXPENSIVE(arena_check(a) == 0);
     return 0;
 }
@@ -215,22 +216,11 @@ static SC_COLD void *memory_retry(arena_t *a, void *old, size_t size)
     return old ? slabs_realloc(&a->slabs, old, size) : slabs_alloc(&a->slabs, size);
 }
 
-/* A live object of size bytes (memory for bytes) with one reference and
- * the count word's flags; HANDLE_NULL and errno when memory or slots run
- * out, and then nothing has changed.  Running out of slots is ENOSPC even
- * when memory is short too; otherwise the memory comes first, because
- * giving it back is simpler than giving back a slot. */
-static SC_INLINE handle_t object_new(arena_t *a, size_t size, size_t bytes, uint32_t flags)
+/* Puts object p (size bytes asked for) in a slot with one reference and the
+ * count word's flags; HANDLE_NULL and errno (p freed) when no slot can be
+ * had after all. */
+static SC_INLINE handle_t object_adopt(arena_t *a, void *p, size_t size, uint32_t flags)
 {
-    if (SC_UNLIKELY(a->free_head == 0) && a->used == a->max_slots) {
-        errno = ENOSPC; /* no slot can be had: say so, whatever memory would do */
-        return HANDLE_NULL;
-    }
-    void *p = slabs_alloc(&a->slabs, bytes);
-    if (SC_UNLIKELY(!p) && !(p = memory_retry(a, NULL, bytes))) {
-        errno = ENOMEM;
-        return HANDLE_NULL;
-    }
     handle_t h;
     uint32_t i = slot_take(a, &h);
     if (SC_UNLIKELY(i == 0)) {
@@ -242,6 +232,30 @@ static SC_INLINE handle_t object_new(arena_t *a, size_t size, size_t bytes, uint
     *arena_slot_(a, i) = (arena_slot_t){.obj = p, .handle = h, .word = 1 | flags};
     *arena_size_of(a, i) = (uint32_t)size;
     return h;
+}
+
+handle_t arena_adopt(arena_t *a, void *p, size_t size)
+{
+    return object_adopt(a, p, size, 0);
+}
+
+/* A live object of size bytes (memory for bytes) with one reference and
+ * the count word's flags; HANDLE_NULL and errno when memory or slots run
+ * out, and then nothing has changed.  Running out of slots is ENOSPC even
+ * when memory is short too; otherwise the memory comes first, because
+ * giving it back is simpler than giving back a slot. */
+static SC_INLINE handle_t object_new(arena_t *a, size_t size, size_t bytes, uint32_t flags)
+{
+    if (SC_UNLIKELY(!arena_slot_available(a))) {
+        errno = ENOSPC; /* no slot can be had: say so, whatever memory would do */
+        return HANDLE_NULL;
+    }
+    void *p = slabs_alloc(&a->slabs, bytes);
+    if (SC_UNLIKELY(!p) && !(p = memory_retry(a, NULL, bytes))) {
+        errno = ENOMEM;
+        return HANDLE_NULL;
+    }
+    return object_adopt(a, p, size, flags);
 }
 
 handle_t arena_alloc(arena_t *a, size_t size)
@@ -274,6 +288,8 @@ int arena_resize(arena_t *a, handle_t h, size_t size)
         return -ESTALE;
     if (size == 0 || size > ARENA_MAX_SIZE || (s->word & ARENA_W_INTERNED))
         return -EINVAL;
+    if (a->placed.count && arena_placed_align(a, h)) /* placed: keeps its alignment */
+        return arena_placed_resize(a, h, size);
     void *p = slabs_realloc(&a->slabs, s->obj, size);
     if (!p && !(p = memory_retry(a, s->obj, size)))
         return -ENOMEM;
@@ -383,6 +399,7 @@ void arena_reset(arena_t *a)
 {
     arena_run_all_cleanups(a);
     arena_intern_drop(a);
+    addrmap_free(&a->placed); /* every handle in it is stale now */
     reset_slots(a);
     slabs_reset(&a->slabs);
     SC_ASSERT_EXPENSIVE(arena_check(a) == 0);
@@ -397,6 +414,7 @@ void arena_destroy(arena_t *a)
     arena_run_all_cleanups(a);
     arena_intern_drop(a);
     arena_cleanup_drop(a);
+    addrmap_free(&a->placed);
     for (unsigned k = 0; k < a->n_pages; k++)
         a->source.release(a, page_start(a, k), page_bytes(k));
     pool_destroy(&a->records);

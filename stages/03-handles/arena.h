@@ -160,6 +160,10 @@ typedef struct arena_stats {
     size_t bytes_from_source;  /**< slabs + handle table + intern set + cleanup records */
 } arena_stats_t;
 
+/** Allocates @p size bytes aligned to @p align from @p s, or NULL with errno
+ *  (stage 05's slabs_alloc_aligned() is one). */
+typedef void *(*arena_place_fn)(slabs_t *s, size_t size, size_t align);
+
 /**
  * @brief An arena.  Defined here so it can live on the stack and so that
  *        arena_get() inlines; read it through the functions, never write it.
@@ -198,6 +202,8 @@ typedef struct arena {
     slabs_t slabs;         /**< the objects */
     pool_t records;        /**< cleanup records, 32 bytes each */
     addrmap_t cleanup_map; /**< slot address -> its newest cleanup record */
+    addrmap_t placed;      /**< slot address -> (handle << 8 | log2 align) of the objects arena_alloc_placed() made since the last reset; an entry whose handle is not the slot's live one is stale and ignored */
+    arena_place_fn place;  /**< the function that placed them (one per arena); NULL until the first */
     size_t cleanups;       /**< records in the map */
     arena_intern_set_t intern; /**< the interned strings */
     size_t intern_hits;    /**< arena_intern() calls answered by an existing string */
@@ -232,6 +238,29 @@ int arena_init(arena_t *a, const arena_config_t *cfg);
  *         On failure nothing changes.
  */
 handle_t arena_alloc(arena_t *a, size_t size);
+
+/**
+ * @brief A new object, with one reference, whose memory @p place takes from
+ *        the arena's slabs: for objects that need more than the slabs'
+ *        default alignment (stage 05's arena_alloc_aligned() calls it with
+ *        slabs_alloc_aligned()).
+ *
+ * The arena remembers @p align for the object (an entry of 16 bytes in a
+ * side table, kept until the slot is reused by another placed object or
+ * the arena is reset), so arena_resize() of it calls @p place again with the
+ * same alignment.  Everything else treats it like any object.  An arena
+ * uses one place function: a second, different one is refused.
+ * @param a     the arena
+ * @param size  bytes, 1..ARENA_MAX_SIZE
+ * @param align a power of two, passed to @p place (which judges it)
+ * @param place the function that allocates the memory
+ * @return its handle; HANDLE_NULL with errno EINVAL (a NULL argument, size 0
+ *         or above ARENA_MAX_SIZE, an @p align that is not a power of two
+ *         or above 2^56, another place function than the first), or what
+ *         @p place said (EINVAL, ENOMEM), ENOMEM when the side table cannot
+ *         grow, ENOSPC when no slot is left.  On failure nothing changes.
+ */
+handle_t arena_alloc_placed(arena_t *a, size_t size, size_t align, arena_place_fn place);
 
 /** @cond INTERNAL */
 // [slot]

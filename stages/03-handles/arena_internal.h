@@ -121,6 +121,19 @@ static inline arena_slot_t *arena_live_slot(const arena_t *a, handle_t h)
 
 /* arena.c */
 void arena_free_object(arena_t *a, uint32_t i);
+/* True if a slot can be had for a new object (a free one, or a fresh one
+ * below max_slots). */
+static inline bool arena_slot_available(const arena_t *a)
+{
+    return a->free_head != 0 || a->used < a->max_slots;
+}
+/* Puts object p of the arena's slabs (size bytes asked for) in a new slot
+ * with one reference; HANDLE_NULL and errno, p freed, if no slot is had. */
+handle_t arena_adopt(arena_t *a, void *p, size_t size);
+/* Placed objects (arena_place.c): the alignment h was placed with, 0 if it
+ * was not placed; its resize, which keeps that alignment. */
+size_t arena_placed_align(const arena_t *a, handle_t h);
+int arena_placed_resize(arena_t *a, handle_t h, size_t size);
 void arena_slot_push(arena_t *a, uint32_t i, uint32_t gen, uint32_t *head);
 handle_t arena_new_interned(arena_t *a, size_t len);
 

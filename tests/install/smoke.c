@@ -9,17 +9,23 @@
  * every byte read back, everything freed.  Stage 03: objects named by
  * handles, one shared, a string interned twice, a cleanup, a stale handle.
  * Stage 04: a string -> i64 map in an arena, grown, read, filtered by
- * deletion, destroyed with nothing left live.  Exits 0 and prints one line
- * if everything holds, 1 otherwise.
+ * deletion, destroyed with nothing left live.  Stage 05: a slabs_t on a
+ * vmem source (reserved address space), objects aligned to 64 bytes, 4 KiB
+ * and 2 MiB, written, freed and trimmed until nothing is committed.  Exits
+ * 0 and prints one line if everything holds, 1 otherwise.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include <stdint.h>
+
+#include <slabcraft/aligned.h>
 #include <slabcraft/amap.h>
 #include <slabcraft/arena.h>
 #include <slabcraft/misuse.h>
 #include <slabcraft/pool.h>
 #include <slabcraft/slabs.h>
+#include <slabcraft/vmem.h>
 
 enum { N = 100 };
 
@@ -143,15 +149,55 @@ static int amap_smoke(void)
     return bad;
 }
 
+/* Stage 05: returns the number of checks that failed. */
+static int vmem_smoke(void)
+{
+    vmem_t v;
+    vmem_config_t vcfg = {0};
+    if (vmem_init(&v, &vcfg) != 0)
+        return 1;
+    slabs_t s;
+    slabs_config_t cfg = {.source = vmem_source(&v), .flags = SLABS_CHECKED};
+    if (slabs_init(&s, &cfg) != 0) {
+        vmem_destroy(&v);
+        return 1;
+    }
+    static const size_t align[] = {64, 4096, (size_t)2 << 20};
+    char *obj[3];
+    int bad = 0;
+    for (int i = 0; i < 3; i++) {
+        obj[i] = slabs_alloc_aligned(&s, 100 + (size_t)i, align[i]);
+        if (obj[i] == NULL)
+            return 1;
+        bad += (uintptr_t)obj[i] % align[i] != 0;
+        memset(obj[i], i + 1, 100 + (size_t)i);
+    }
+    for (int i = 0; i < 3; i++) {
+        bad += obj[i][0] != (char)(i + 1) || obj[i][99 + i] != (char)(i + 1);
+        slabs_free(&s, obj[i]);
+    }
+    vmem_stats_t before, after;
+    vmem_stats(&v, &before);
+    size_t trimmed = slabs_trim(&s, 0);
+    vmem_stats(&v, &after);
+    bad += trimmed == 0 || before.committed - after.committed != trimmed;
+    bad += slabs_check(&s) != 0;
+    slabs_destroy(&s);
+    vmem_stats(&v, &after);
+    bad += after.committed != 0 || after.reserved == 0;
+    vmem_destroy(&v);
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     const char *name = argc > 0 && strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : "smoke";
     misuse_set_handler(NULL, NULL);
-    int bad = pool_smoke() + slabs_smoke() + arena_smoke() + amap_smoke();
+    int bad = pool_smoke() + slabs_smoke() + arena_smoke() + amap_smoke() + vmem_smoke();
     if (bad) {
         fprintf(stderr, "install smoke: %s: %d check(s) failed\n", name, bad);
         return 1;
     }
-    printf("install smoke: %s: the installed pool, slabs, arena and map build, link and run\n", name);
+    printf("install smoke: %s: the installed pool, slabs, arena, map and vmem build, link and run\n", name);
     return 0;
 }

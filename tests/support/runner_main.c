@@ -7,13 +7,20 @@
  *
  * Check's environment variables select what runs: CK_FORK, CK_RUN_SUITE,
  * CK_RUN_CASE, CK_INCLUDE_TAGS, CK_EXCLUDE_TAGS, CK_VERBOSITY.
+ * SC_PAGE_SOURCE=vmem runs every suite with stage 05's mmap source as the
+ * default page source (page_source_set_default()), so every allocator a
+ * test builds without a source of its own takes its memory from it
+ * (`make test-vmem`); SC_PAGE_SOURCE=libc, or unset, keeps the C library's.
  * Exit status: 0 if every test that ran passed and at least one ran.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "page_source.h"
 #include "runner.h"
+#include "vmem.h"
 
 #ifdef SC_COVERAGE
 #include <signal.h>
@@ -27,6 +34,28 @@ static void flush_then_abort(int sig)
     raise(sig);
 }
 #endif
+
+/* The source every suite runs on, from SC_PAGE_SOURCE; false (and a
+ * message) for an unknown name or a source that cannot be built. */
+static bool choose_source(void)
+{
+    static vmem_t vmem; /* lives as long as the process: allocators keep pointing at it */
+    const char *name = getenv("SC_PAGE_SOURCE");
+    if (name == NULL || *name == '\0' || strcmp(name, "libc") == 0)
+        return true;
+    if (strcmp(name, "vmem") != 0) {
+        fprintf(stderr, "SC_PAGE_SOURCE=%s: unknown source (libc or vmem)\n", name);
+        return false;
+    }
+    int rc = vmem_init(&vmem, &(vmem_config_t){0});
+    if (rc != 0) {
+        fprintf(stderr, "SC_PAGE_SOURCE=vmem: vmem_init failed: %s\n", strerror(-rc));
+        return false;
+    }
+    page_source_set_default(vmem_source(&vmem));
+    fprintf(stderr, "page source: vmem (stage 05), %zu MiB reserved\n", vmem.reserve >> 20);
+    return true;
+}
 
 static SRunner *build_runner(void)
 {
@@ -67,6 +96,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s [--summary NAME]\n", argv[0]);
         return 2;
     }
+    if (!choose_source())
+        return 2;
     SRunner *sr = build_runner();
     if (sr == NULL) {
         fprintf(stderr, "%s: no suites\n", registry_name);
